@@ -2,8 +2,10 @@
 ;;
 ;; Built to wasm/speck.wasm by `bun wasm/build.ts` (wabt's wat2wasm from the
 ;; npm registry); the .wasm is committed and a test rebuilds it and compares
-;; the bytes. The module imports nothing; the TypeScript side in src/crypto/
-;; owns the memory layout and passes pointers.
+;; the bytes. The module imports its memory ("env" "memory"), shared with the
+;; other cipher modules and the link buffers, so a frame can be received,
+;; decrypted, verified and re-sealed without leaving it. The TypeScript side
+;; in src/crypto/ owns the memory layout and passes pointers.
 ;;
 ;; Round function, exactly as the original's raw_speck.rs:
 ;;   ernd(x, y, k): x = ror(x, 8); x += y; x ^= k; y = rol(y, 3); y ^= x
@@ -17,7 +19,7 @@
 ;;   296      u64: MAC state a after absorbing the MAC key (multispeck2 prefix)
 ;;   304      u64: MAC state b after absorbing the MAC key
 (module
-  (memory (export "memory") 4)
+  (import "env" "memory" (memory 1))
 
   (func $ernd (export "ernd") (param $x i64) (param $y i64) (param $k i64) (result i64 i64)
     (local.set $x (i64.xor (i64.add (i64.rotr (local.get $x) (i64.const 8)) (local.get $y)) (local.get $k)))

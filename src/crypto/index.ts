@@ -1,3 +1,4 @@
+export { sharedHeap, WasmHeap } from "./heap.ts";
 export { speckRef } from "./speck-ref.ts";
-export { SpeckWasm, speck, speckWasm, WasmFrameCipher } from "./speck-wasm.ts";
-export { FRAME_OVERHEAD, type FrameCipher, type LegacySuite, MAX_PAYLOAD } from "./suite.ts";
+export { SpeckWasm, speck, speckWasm } from "./speck-wasm.ts";
+export { FRAME_OVERHEAD, FrameCipher, type LegacySuite, MAX_PAYLOAD } from "./suite.ts";

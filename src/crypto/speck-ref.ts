@@ -6,7 +6,8 @@
  *
  * ernd(x, y, k): x = ror(x, 8); x += y; x ^= k; y = rol(y, 3); y ^= x
  */
-import { checkKey16, checkPayload, FRAME_OVERHEAD, type FrameCipher, type LegacySuite } from "./suite.ts";
+import { sharedHeap } from "./heap.ts";
+import { checkKey16, FrameCipher, type LegacySuite } from "./suite.ts";
 
 /** Working state: [xh, xl, yh, yl]. */
 type State = Uint32Array;
@@ -173,43 +174,46 @@ export class RefKeystream {
   }
 }
 
-class RefFrameCipher implements FrameCipher {
+/** A direction computed in TypeScript over the shared heap's bytes. */
+class RefFrameCipher extends FrameCipher {
   private readonly ks: RefKeystream;
   private readonly macKey: Uint8Array;
+  private live = true;
 
   constructor(encKey: Uint8Array, macKey: Uint8Array) {
+    super(sharedHeap());
     checkKey16("macKey", macKey);
     this.ks = new RefKeystream(encKey);
     this.macKey = macKey.slice();
   }
 
-  xor(data: Uint8Array): void {
-    this.ks.xor(data);
+  private check(): void {
+    if (!this.live) throw new Error("FrameCipher used after dispose()");
   }
 
-  mac(payload: Uint8Array): Uint8Array {
-    return multispeck2(this.macKey, payload);
+  xorAt(p: number, len: number): void {
+    this.check();
+    this.ks.xor(this.heap.u8().subarray(p, p + len));
   }
 
-  seal(payload: Uint8Array): Uint8Array {
-    checkPayload(payload);
-    const frame = new Uint8Array(payload.length + FRAME_OVERHEAD);
-    frame[0] = payload.length & 0xff;
-    frame[1] = payload.length >>> 8;
-    frame.set(payload, 2);
-    frame.set(this.mac(payload), 2 + payload.length);
-    this.ks.xor(frame);
-    return frame;
+  macAt(p: number, len: number, out: number): void {
+    this.check();
+    const m = this.heap.u8();
+    m.set(multispeck2(this.macKey, m.subarray(p, p + len)), out);
   }
 
-  verify(payload: Uint8Array, tag: Uint8Array): boolean {
-    const want = this.mac(payload);
-    let diff = tag.length ^ 16;
-    for (let i = 0; i < 16; i++) diff |= (want[i] as number) ^ ((tag[i] ?? 0) as number);
+  verifyAt(p: number, len: number): boolean {
+    this.check();
+    const m = this.heap.u8();
+    const want = multispeck2(this.macKey, m.subarray(p, p + len));
+    let diff = 0;
+    for (let i = 0; i < 16; i++) diff |= (want[i] as number) ^ (m[p + len + i] as number);
     return diff === 0;
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.live = false;
+  }
 }
 
 /** The SPECK generation in plain TypeScript. */

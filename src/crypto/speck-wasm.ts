@@ -1,17 +1,14 @@
 /**
- * The SPECK generation through WebAssembly (wasm/speck.wasm). The module is
- * compiled on first use, not at import. Frame ciphers own a 320-byte
- * context in the module's memory; the `*At` methods work on bytes already
- * in that memory (the zero-copy data path), the others copy through a
- * scratch area for convenience.
+ * The SPECK generation through WebAssembly (wasm/speck.wasm), instantiated
+ * on first use over the shared heap. Each frame cipher owns a 320-byte
+ * context (round keys, counter, partial block, MAC prefix state) there.
  */
 import { readFileSync } from "node:fs";
 import wasmPath from "../../wasm/speck.wasm" with { type: "file" };
-import { WasmHeap } from "./_wasm-heap.ts";
-import { checkKey16, checkPayload, FRAME_OVERHEAD, type FrameCipher, type LegacySuite } from "./suite.ts";
+import { sharedHeap, type WasmHeap } from "./heap.ts";
+import { checkKey16, FrameCipher, type LegacySuite } from "./suite.ts";
 
 interface SpeckExports {
-  memory: WebAssembly.Memory;
   ernd(x: bigint, y: bigint, k: bigint): [bigint, bigint];
   drnd(x: bigint, y: bigint, k: bigint): [bigint, bigint];
   encrypt_block(rk: number, x: bigint, y: bigint): [bigint, bigint];
@@ -28,73 +25,21 @@ interface SpeckExports {
 
 const CTX_SIZE = 320;
 
+/** wasm hands i64 results to JS as signed BigInts. */
 function u64Pair([x, y]: [bigint, bigint]): [bigint, bigint] {
   return [BigInt.asUintN(64, x), BigInt.asUintN(64, y)];
 }
 
-/** The instance, its heap and a growable scratch area. */
 export class SpeckWasm {
   readonly fn: SpeckExports;
   readonly heap: WasmHeap;
-  private scratchPtr = 0;
-  private scratchSize = 0;
 
-  constructor(bytes: Uint8Array) {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+  constructor(bytes: Uint8Array, heap: WasmHeap) {
+    this.heap = heap;
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: heap.memory } });
     this.fn = instance.exports as unknown as SpeckExports;
-    this.heap = new WasmHeap(this.fn.memory, 1024);
   }
 
-  /** A scratch area of at least `size` bytes, valid until the next call. */
-  scratch(size: number): number {
-    if (size > this.scratchSize) {
-      if (this.scratchSize) this.heap.release(this.scratchPtr, this.scratchSize);
-      this.scratchSize = 1 << Math.max(12, Math.ceil(Math.log2(size)));
-      this.scratchPtr = this.heap.alloc(this.scratchSize);
-    }
-    return this.scratchPtr;
-  }
-
-  /** Copies the inputs into scratch one after another; returns their addresses. */
-  stage(...inputs: Uint8Array[]): number[] {
-    const total = inputs.reduce((n, b) => n + b.length, 0);
-    let p = this.scratch(total + 16);
-    const mem = this.heap.u8();
-    return inputs.map((b) => {
-      mem.set(b, p);
-      const at = p;
-      p += b.length;
-      return at;
-    });
-  }
-
-  keySchedule(key: Uint8Array, rounds: number): bigint[] {
-    const [k] = this.stage(key) as [number];
-    const out = this.heap.alloc(Math.max(8, rounds * 8) + key.length);
-    try {
-      const rc = this.fn.key_schedule(k, key.length, rounds, out, out + rounds * 8);
-      if (rc !== 0) {
-        throw new RangeError(`"key" expected a multiple of 8 bytes, at least 16, got length=${key.length}`);
-      }
-      const dv = this.heap.dv();
-      return Array.from({ length: rounds }, (_, i) => dv.getBigUint64(out + i * 8, true));
-    } finally {
-      this.heap.release(out, Math.max(8, rounds * 8) + key.length);
-    }
-  }
-
-  /** Textbook Speck128 encryption of (x, y) with 32 round keys. */
-  encryptBlock(roundKeys: readonly bigint[], x: bigint, y: bigint): [bigint, bigint] {
-    if (roundKeys.length !== 32) throw new RangeError(`"roundKeys" expected 32 keys, got ${roundKeys.length}`);
-    const rk = this.scratch(256);
-    const dv = this.heap.dv();
-    roundKeys.forEach((k, i) => {
-      dv.setBigUint64(rk + i * 8, k, true);
-    });
-    return u64Pair(this.fn.encrypt_block(rk, x, y));
-  }
-
-  /** One round, as u64 values (wasm hands i64 to JS as signed BigInts). */
   ernd(x: bigint, y: bigint, k: bigint): [bigint, bigint] {
     return u64Pair(this.fn.ernd(x, y, k));
   }
@@ -103,26 +48,52 @@ export class SpeckWasm {
     return u64Pair(this.fn.drnd(x, y, k));
   }
 
+  keySchedule(key: Uint8Array, rounds: number): bigint[] {
+    const size = Math.max(8, rounds * 8) + key.length;
+    const out = this.heap.alloc(size);
+    try {
+      const [k] = this.heap.stage(key) as [number];
+      if (this.fn.key_schedule(k, key.length, rounds, out, out + rounds * 8) !== 0) {
+        throw new RangeError(`"key" expected a multiple of 8 bytes, at least 16, got length=${key.length}`);
+      }
+      const dv = this.heap.dv();
+      return Array.from({ length: rounds }, (_, i) => dv.getBigUint64(out + i * 8, true));
+    } finally {
+      this.heap.release(out, size);
+    }
+  }
+
+  /** Textbook Speck128 encryption of (x, y) with 32 round keys. */
+  encryptBlock(roundKeys: readonly bigint[], x: bigint, y: bigint): [bigint, bigint] {
+    if (roundKeys.length !== 32) throw new RangeError(`"roundKeys" expected 32 keys, got ${roundKeys.length}`);
+    const rk = this.heap.scratch(256);
+    const dv = this.heap.dv();
+    roundKeys.forEach((k, i) => {
+      dv.setBigUint64(rk + i * 8, k, true);
+    });
+    return u64Pair(this.fn.encrypt_block(rk, x, y));
+  }
+
   private result16(at: number): Uint8Array {
     return this.heap.u8().slice(at, at + 16);
   }
 
   multispeck2(x: Uint8Array, y: Uint8Array): Uint8Array {
-    const [px, py] = this.stage(x, y) as [number, number];
+    const [px, py] = this.heap.stage(x, y) as [number, number];
     const out = py + y.length;
     this.fn.multispeck2(px, x.length, py, y.length, out);
     return this.result16(out);
   }
 
   multispeck3(x: Uint8Array, y: Uint8Array, z: Uint8Array): Uint8Array {
-    const [px, py, pz] = this.stage(x, y, z) as [number, number, number];
+    const [px, py, pz] = this.heap.stage(x, y, z) as [number, number, number];
     const out = pz + z.length;
     this.fn.multispeck3(px, x.length, py, y.length, pz, z.length, out);
     return this.result16(out);
   }
 
   nameToIpv6(name: Uint8Array): Uint8Array {
-    const [p] = this.stage(name) as [number];
+    const [p] = this.heap.stage(name) as [number];
     const out = p + name.length;
     this.fn.name_to_ipv6(p, name.length, out);
     return this.result16(out);
@@ -133,18 +104,18 @@ export class SpeckWasm {
   }
 }
 
-/** A direction whose keystream and MAC state live in wasm memory. */
-export class WasmFrameCipher implements FrameCipher {
-  private readonly w: SpeckWasm;
+class WasmFrameCipher extends FrameCipher {
+  private readonly fn: SpeckExports;
   private ctx: number;
 
   constructor(w: SpeckWasm, encKey: Uint8Array, macKey: Uint8Array) {
+    super(w.heap);
     checkKey16("encKey", encKey);
     checkKey16("macKey", macKey);
-    this.w = w;
+    this.fn = w.fn;
     this.ctx = w.heap.alloc(CTX_SIZE);
-    const [e, m] = w.stage(encKey, macKey) as [number, number];
-    w.fn.ctx_init(this.ctx, e, m);
+    const [e, m] = w.heap.stage(encKey, macKey) as [number, number];
+    this.fn.ctx_init(this.ctx, e, m);
   }
 
   private live(): number {
@@ -152,54 +123,25 @@ export class WasmFrameCipher implements FrameCipher {
     return this.ctx;
   }
 
-  /** Keystream XOR over wasm memory [p, p+len). */
   xorAt(p: number, len: number): void {
-    this.w.fn.ks_xor(this.live(), p, len);
+    this.fn.ks_xor(this.live(), p, len);
   }
 
-  /** Seals the payload already at frame+2 in wasm memory; returns the frame length. */
-  sealAt(frame: number, len: number): number {
-    return this.w.fn.seal(this.live(), frame, len);
+  macAt(p: number, len: number, out: number): void {
+    this.fn.mac(this.live(), p, len, out);
   }
 
-  /** Checks the decrypted MAC that follows the payload at [p, p+len). */
-  verifyAt(p: number, len: number): boolean {
-    return this.w.fn.verify(this.live(), p, len) === 1;
+  override sealAt(frame: number, len: number): number {
+    return this.fn.seal(this.live(), frame, len);
   }
 
-  xor(data: Uint8Array): void {
-    const chunk = 65536;
-    for (let off = 0; off < data.length; off += chunk) {
-      const part = data.subarray(off, off + chunk);
-      const [p] = this.w.stage(part) as [number];
-      this.xorAt(p, part.length);
-      data.set(this.w.heap.u8().subarray(p, p + part.length), off);
-    }
-  }
-
-  mac(payload: Uint8Array): Uint8Array {
-    const [p] = this.w.stage(payload) as [number];
-    this.w.fn.mac(this.live(), p, payload.length, p + payload.length);
-    return this.w.heap.u8().slice(p + payload.length, p + payload.length + 16);
-  }
-
-  seal(payload: Uint8Array): Uint8Array {
-    checkPayload(payload);
-    const f = this.w.scratch(payload.length + FRAME_OVERHEAD);
-    this.w.heap.u8().set(payload, f + 2);
-    const n = this.sealAt(f, payload.length);
-    return this.w.heap.u8().slice(f, f + n);
-  }
-
-  verify(payload: Uint8Array, tag: Uint8Array): boolean {
-    if (tag.length !== 16) return false;
-    const [p] = this.w.stage(payload, tag) as [number, number];
-    return this.verifyAt(p, payload.length);
+  override verifyAt(p: number, len: number): boolean {
+    return this.fn.verify(this.live(), p, len) === 1;
   }
 
   dispose(): void {
     if (this.ctx !== 0) {
-      this.w.heap.release(this.ctx, CTX_SIZE);
+      this.heap.release(this.ctx, CTX_SIZE);
       this.ctx = 0;
     }
   }
@@ -209,7 +151,7 @@ let instance: SpeckWasm | undefined;
 
 /** The shared instance, compiled on first use. */
 export function speckWasm(): SpeckWasm {
-  instance ??= new SpeckWasm(readFileSync(wasmPath));
+  instance ??= new SpeckWasm(readFileSync(wasmPath), sharedHeap());
   return instance;
 }
 
