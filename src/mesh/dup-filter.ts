@@ -1,0 +1,73 @@
+/**
+ * Duplicate suppression by hash of the whole packet (xxhash64 in the node,
+ * injected so the router stays pure).
+ *
+ * Floods are remembered for the whole validity window: a flood forgotten
+ * early would be accepted again and circulate, so no amount of data traffic
+ * may push one out. The flood memory is still bounded (`maxFloods`), for a
+ * peer that invents floods; when full, the oldest entry goes first. Data
+ * packets use their own fixed ring.
+ */
+
+export type PacketHash = (b: Uint8Array, off: number, len: number) => bigint;
+
+export class FloodFilter {
+  /** hash -> when it may be forgotten; Map keeps insertion (= time) order. */
+  private readonly seen = new Map<bigint, number>();
+  evicted = 0;
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxFloods = 65536,
+  ) {}
+
+  has(h: bigint): boolean {
+    return this.seen.has(h);
+  }
+
+  add(h: bigint, now: number): void {
+    if (this.seen.size >= this.maxFloods) {
+      const oldest = this.seen.keys().next().value as bigint;
+      this.seen.delete(oldest);
+      this.evicted++;
+    }
+    this.seen.set(h, now + this.windowMs);
+  }
+
+  /** Forgets floods whose window has passed. */
+  expire(now: number): void {
+    for (const [h, until] of this.seen) {
+      if (until > now) break;
+      this.seen.delete(h);
+    }
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+export class DataFilter {
+  private readonly ring: bigint[];
+  private readonly seen = new Set<bigint>();
+  private head = 0;
+
+  constructor(readonly capacity = 8192) {
+    this.ring = new Array<bigint>(capacity);
+  }
+
+  /** True when `h` was seen among the last `capacity` data packets; else records it. */
+  checkAndAdd(h: bigint): boolean {
+    if (this.seen.has(h)) return true;
+    const old = this.ring[this.head];
+    if (old !== undefined) this.seen.delete(old);
+    this.ring[this.head] = h;
+    this.seen.add(h);
+    this.head = (this.head + 1) % this.capacity;
+    return false;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}

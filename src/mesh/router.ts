@@ -1,0 +1,311 @@
+/**
+ * The mesh router as a pure state machine. It never touches a socket, a
+ * clock or a random source: every input carries `now` (unix ms), random
+ * draws come from the injected `random`, and everything it decides goes to
+ * the injected `RouterOutput` synchronously. The node drives it over real
+ * links; the simulator drives thousands of them over simulated ones.
+ *
+ * Packet bytes passed in are only valid during the call (they usually lie
+ * in a link's receive buffer): the router copies what it keeps.
+ */
+import { destinationOf } from "../addr/ip-packet.ts";
+import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
+import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
+import {
+  buildPacket,
+  CMD_DATA,
+  CMD_IPV4,
+  CMD_IPV6,
+  CMD_NAME,
+  HEADER,
+  readTs,
+  VALIDITY_MS,
+  writeHeader,
+} from "./packet.ts";
+import { type Route, type RouteKind, RoutingTable } from "./routing-table.ts";
+
+export type { Route };
+
+export interface RouterOutput {
+  /** Queue `len` bytes at `b[off]` as one frame on `link`; false when the link dropped it. */
+  send(link: number, b: Uint8Array, off: number, len: number, data: boolean): boolean;
+  /** A data packet for this node: write the IP packet to the TUN device. */
+  deliver(b: Uint8Array, off: number, len: number): void;
+  /** A destination became known (install its kernel route). */
+  routeAdded(route: Route): void;
+  /** A destination's primary hop changed (informational). */
+  routeChanged(route: Route): void;
+  /** A destination was not heard from for the validity window (remove its kernel route). */
+  routeRemoved(route: Route): void;
+  /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
+  stale?(link: number, offsetMs: number): void;
+}
+
+export interface RouterConfig {
+  name: string;
+  /** Our mesh IPv6 (name-derived), 16 bytes. */
+  ipv6: Uint8Array;
+  /** Configured IPv4 addresses, 4 bytes each. */
+  ipv4: Uint8Array[];
+  /** Node name -> IPv6 (the SPECK derivation). */
+  nameToIpv6: (name: string) => Uint8Array;
+  hash: PacketHash;
+  /** Uniform in [0, 1). */
+  random: () => number;
+  /** Whether this node has a TUN device to deliver to. */
+  hasTun: boolean;
+  dataFilterSize?: number;
+  maxFloods?: number;
+}
+
+export const COUNTERS = [
+  "received",
+  "tooShort",
+  "stale",
+  "duplicateFloods",
+  "duplicateData",
+  "badFloodBody",
+  "unknownCommand",
+  "floodsAccepted",
+  "floodsForwarded",
+  "floodsOriginated",
+  "dataForwarded",
+  "dataDelivered",
+  "dataFromLocal",
+  "dataNoRoute",
+  "dataShortIp",
+  "dataNotForUs",
+  "sendDropped",
+  "replayed",
+] as const;
+export type Counter = (typeof COUNTERS)[number];
+
+const ORIGINATE_MIN_MS = 5000;
+const ORIGINATE_SPREAD_MS = 5000;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const NAME_CACHE_MAX = 4096;
+
+export class Router {
+  readonly table = new RoutingTable();
+  readonly counters: Record<Counter, number> = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<
+    Counter,
+    number
+  >;
+  private readonly links = new Set<number>();
+  private readonly ours = new Set<AddrKey>();
+  private readonly floods: FloodFilter;
+  private readonly data: DataFilter;
+  private readonly nameCache = new Map<string, Uint8Array>();
+  private nextOriginate = 0;
+  /** Our newest own floods, replayed to links that come up. */
+  private ownFloods: Uint8Array[] = [];
+  private readonly scratch = new Uint8Array(HEADER + 65535);
+  private readonly nameBytes: Uint8Array;
+
+  constructor(
+    private readonly cfg: RouterConfig,
+    private readonly out: RouterOutput,
+  ) {
+    this.ours.add(keyOf(cfg.ipv6));
+    for (const a of cfg.ipv4) this.ours.add(keyOf(a));
+    this.floods = new FloodFilter(VALIDITY_MS, cfg.maxFloods);
+    this.data = new DataFilter(cfg.dataFilterSize);
+    this.nameBytes = new TextEncoder().encode(cfg.name);
+  }
+
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  get floodMemory(): number {
+    return this.floods.size;
+  }
+
+  isOurs(key: AddrKey): boolean {
+    return this.ours.has(key);
+  }
+
+  /** A link finished its handshake: send it the newest flood of every origin we know. */
+  linkUp(link: number, now: number): void {
+    this.links.add(link);
+    for (const f of this.ownFloods) this.sendTo(link, f, 0, f.length, false);
+    for (const r of this.table.values()) {
+      if (r.hops.length === 0 || Math.abs(now - r.ts) > VALIDITY_MS) continue;
+      if (this.sendTo(link, r.flood, 0, r.flood.length, false)) this.counters.replayed++;
+    }
+  }
+
+  /** A link closed: it leaves every route at once. */
+  linkDown(link: number): void {
+    if (!this.links.delete(link)) return;
+    for (const r of this.table.dropLink(link)) this.out.routeChanged(r);
+  }
+
+  /**
+   * Periodic work: originate our floods when due (every 5-10 s, the first
+   * at the first tick) and expire what is older than the validity window.
+   * Returns when it wants the next tick at the latest.
+   */
+  tick(now: number): number {
+    if (now >= this.nextOriginate) {
+      this.originate(now);
+      this.nextOriginate = now + ORIGINATE_MIN_MS + this.cfg.random() * ORIGINATE_SPREAD_MS;
+    }
+    this.floods.expire(now);
+    for (const r of this.table.expire(now, VALIDITY_MS)) this.out.routeRemoved(r);
+    return this.nextOriginate;
+  }
+
+  private originate(now: number): void {
+    const own = [
+      buildPacket(now, CMD_NAME, this.nameBytes),
+      ...this.cfg.ipv4.map((a) => buildPacket(now, CMD_IPV4, a)),
+    ];
+    this.ownFloods = own;
+    for (const p of own) {
+      this.floods.add(this.cfg.hash(p, 0, p.length), now);
+      this.counters.floodsOriginated++;
+      for (const l of this.links) this.sendTo(l, p, 0, p.length, false);
+    }
+  }
+
+  private sendTo(link: number, b: Uint8Array, off: number, len: number, data: boolean): boolean {
+    if (this.out.send(link, b, off, len, data)) return true;
+    this.counters.sendDropped++;
+    return false;
+  }
+
+  /** A verified mesh packet arrived on `link`. */
+  receive(link: number, b: Uint8Array, off: number, len: number, now: number): void {
+    this.counters.received++;
+    if (len < HEADER) {
+      this.counters.tooShort++;
+      return;
+    }
+    const ts = readTs(b, off);
+    if (Math.abs(now - ts) > VALIDITY_MS) {
+      this.counters.stale++;
+      this.out.stale?.(link, ts - now);
+      return;
+    }
+    const cmd = b[off + 8] as number;
+    if (cmd === CMD_DATA) this.receiveData(link, b, off, len);
+    else if (cmd <= CMD_IPV4) this.receiveFlood(link, cmd, ts, b, off, len, now);
+    else this.counters.unknownCommand++;
+  }
+
+  private receiveFlood(
+    link: number,
+    cmd: number,
+    ts: number,
+    b: Uint8Array,
+    off: number,
+    len: number,
+    now: number,
+  ): void {
+    const body = off + HEADER;
+    const bodyLen = len - HEADER;
+    let key: AddrKey | undefined;
+    let addr: (() => Uint8Array) | undefined;
+    let kind: RouteKind = "name";
+    let name: string | undefined;
+    if (cmd === CMD_NAME) {
+      try {
+        name = utf8.decode(b.subarray(body, body + bodyLen));
+      } catch {
+        name = undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
+      }
+      if (name !== undefined) {
+        const ip = this.ipv6OfName(name);
+        key = keyOf(ip);
+        addr = () => ip;
+      }
+    } else {
+      const want = cmd === CMD_IPV6 ? 16 : 4;
+      if (bodyLen !== want) {
+        this.counters.badFloodBody++;
+        return;
+      }
+      kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
+      key = addrKey(b, body, want);
+      addr = () => b.slice(body, body + want);
+    }
+    const h = this.cfg.hash(b, off, len);
+    const duplicate = this.floods.has(h);
+    if (key !== undefined && addr && !this.ours.has(key)) {
+      const u = this.table.learn(key, addr, kind, name, ts, link, now, () => b.slice(off, off + len));
+      const r = this.table.get(key) as Route;
+      if (u === "added") this.out.routeAdded(r);
+      else if (u === "changed") this.out.routeChanged(r);
+    }
+    if (duplicate) {
+      this.counters.duplicateFloods++;
+      return;
+    }
+    this.floods.add(h, now);
+    this.counters.floodsAccepted++;
+    for (const l of this.links) {
+      if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
+    }
+  }
+
+  private ipv6OfName(name: string): Uint8Array {
+    let ip = this.nameCache.get(name);
+    if (!ip) {
+      ip = this.cfg.nameToIpv6(name);
+      if (this.nameCache.size >= NAME_CACHE_MAX) this.nameCache.clear();
+      this.nameCache.set(name, ip);
+    }
+    return ip;
+  }
+
+  private receiveData(link: number, b: Uint8Array, off: number, len: number): void {
+    if (this.data.checkAndAdd(this.cfg.hash(b, off, len))) {
+      this.counters.duplicateData++;
+      return;
+    }
+    this.route(link, b, off, len);
+  }
+
+  /** Forwards or delivers a data packet (already checked for duplicates). */
+  private route(from: number, b: Uint8Array, off: number, len: number): void {
+    const ip = off + HEADER;
+    const dest = destinationOf(b.subarray(ip, off + len));
+    if (!dest.ok) {
+      this.counters.dataShortIp++;
+      return;
+    }
+    const key = addrKey(b, ip + dest.offset, dest.length);
+    if (this.ours.has(key)) {
+      if (this.cfg.hasTun) {
+        this.counters.dataDelivered++;
+        this.out.deliver(b, ip, len - HEADER);
+      } else {
+        this.counters.dataNotForUs++;
+      }
+      return;
+    }
+    const hop = this.table.nextHop(key, from);
+    if (hop < 0) {
+      this.counters.dataNoRoute++;
+      return;
+    }
+    if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;
+  }
+
+  /**
+   * An IP packet from this node's TUN device: wrap it as cmd 3 and route it.
+   * Returns false when it was dropped (no route, unparseable, queue full).
+   */
+  fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number): boolean {
+    if (len > this.scratch.length - HEADER) return false;
+    this.counters.dataFromLocal++;
+    writeHeader(this.scratch, 0, now, CMD_DATA);
+    this.scratch.set(ipPacket.subarray(off, off + len), HEADER);
+    const total = HEADER + len;
+    this.data.checkAndAdd(this.cfg.hash(this.scratch, 0, total));
+    const before = this.counters.dataForwarded;
+    this.route(-1, this.scratch, 0, total);
+    return this.counters.dataForwarded > before;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Routes to mesh addresses, learned from floods.
+ *
+ * A route holds the timestamp of the newest flood for its address and the
+ * links it arrived on: `hops[0]` is the first arrival (the primary), the
+ * rest are backups. Arrivals of the newest flood rank in arrival order
+ * ahead of links that only carried older floods. When a link closes it
+ * leaves every route at once, so traffic moves to the next hop without
+ * waiting for a flood. A route with no hops left is unreachable but kept
+ * until its validity window passes, so its timestamp still orders floods.
+ */
+import type { AddrKey } from "./addr-key.ts";
+
+export type RouteKind = "name" | "ipv6" | "ipv4";
+
+export interface Route {
+  readonly key: AddrKey;
+  /** 4 or 16 address bytes. */
+  readonly addr: Uint8Array;
+  kind: RouteKind;
+  /** The node name, when the route came from a name flood. */
+  name: string | undefined;
+  /** Timestamp (origin clock, unix ms) of the newest flood. */
+  ts: number;
+  /** Our clock when the newest flood arrived. */
+  heardAt: number;
+  /** Next-hop links, best first. */
+  hops: number[];
+  /** How many of `hops` carried the newest flood. */
+  fresh: number;
+  /** The newest flood packet itself, replayed to links that come up. */
+  flood: Uint8Array;
+}
+
+export type Update = "added" | "changed" | "backup" | "none";
+
+export class RoutingTable {
+  private readonly routes = new Map<AddrKey, Route>();
+
+  get size(): number {
+    return this.routes.size;
+  }
+
+  get(key: AddrKey): Route | undefined {
+    return this.routes.get(key);
+  }
+
+  values(): IterableIterator<Route> {
+    return this.routes.values();
+  }
+
+  /**
+   * Records that a flood for `key` with timestamp `ts` arrived on `link`.
+   * `packet` is copied only when it becomes the route's newest flood.
+   */
+  learn(
+    key: AddrKey,
+    addr: () => Uint8Array,
+    kind: RouteKind,
+    name: string | undefined,
+    ts: number,
+    link: number,
+    now: number,
+    packet: () => Uint8Array,
+  ): Update {
+    const r = this.routes.get(key);
+    if (!r) {
+      this.routes.set(key, {
+        key,
+        addr: addr(),
+        kind,
+        name,
+        ts,
+        heardAt: now,
+        hops: [link],
+        fresh: 1,
+        flood: packet(),
+      });
+      return "added";
+    }
+    if (ts > r.ts) {
+      const before = r.hops[0];
+      r.ts = ts;
+      r.heardAt = now;
+      r.kind = kind;
+      r.name = name ?? r.name;
+      r.flood = packet();
+      const i = r.hops.indexOf(link);
+      if (i >= 0) r.hops.splice(i, 1);
+      r.hops.unshift(link);
+      r.fresh = 1;
+      return before === link ? "none" : "changed";
+    }
+    if (ts === r.ts) {
+      const i = r.hops.indexOf(link);
+      if (i >= 0 && i < r.fresh) return "none";
+      if (i >= 0) r.hops.splice(i, 1);
+      r.hops.splice(r.fresh, 0, link);
+      r.fresh++;
+      return r.hops[0] === link ? "changed" : "backup";
+    }
+    return "none";
+  }
+
+  /** The best hop for `key` other than `except`, or -1. */
+  nextHop(key: AddrKey, except: number): number {
+    const r = this.routes.get(key);
+    if (!r) return -1;
+    for (const h of r.hops) if (h !== except) return h;
+    return -1;
+  }
+
+  /** Removes `link` from every route; returns the routes whose primary changed. */
+  dropLink(link: number): Route[] {
+    const changed: Route[] = [];
+    for (const r of this.routes.values()) {
+      const i = r.hops.indexOf(link);
+      if (i < 0) continue;
+      r.hops.splice(i, 1);
+      if (i < r.fresh) r.fresh--;
+      if (i === 0) changed.push(r);
+    }
+    return changed;
+  }
+
+  /** Removes and returns routes not refreshed within `windowMs`. */
+  expire(now: number, windowMs: number): Route[] {
+    const gone: Route[] = [];
+    for (const r of this.routes.values()) {
+      if (now - r.heardAt > windowMs) {
+        this.routes.delete(r.key);
+        gone.push(r);
+      }
+    }
+    return gone;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Non-blocking TCP sockets over libc. Every socket is created with
+ * SOCK_NONBLOCK | SOCK_CLOEXEC. Calls that would block return -1 ("again");
+ * real failures throw OsError naming the call.
+ */
+import { ptr } from "bun:ffi";
+import type { NetApi } from "../../reactor/net-api.ts";
+import { E, errno, libc, OsError } from "./libc.ts";
+import {
+  AF_INET,
+  AF_INET6,
+  decodeSockaddr,
+  encodeSockaddr,
+  formatSocketAddress,
+  SOCKADDR_MAX,
+  type SocketAddress,
+} from "./sockaddr.ts";
+
+const SOCK_STREAM = 1;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_ERROR = 4;
+const SO_KEEPALIVE = 9;
+const IPPROTO_TCP = 6;
+const TCP_NODELAY = 1;
+const IPPROTO_IPV6 = 41;
+const IPV6_V6ONLY = 26;
+const SHUT_WR = 1;
+
+const int = new Int32Array(1);
+const len = new Uint32Array(1);
+const addrBuf = new Uint8Array(SOCKADDR_MAX);
+
+function setInt(fd: number, level: number, name: number, value: number, what: string): void {
+  int[0] = value;
+  if (libc().setsockopt(fd, level, name, ptr(int), 4) < 0) throw new OsError("setsockopt", errno(), what);
+}
+
+function tcpSocket(family: 4 | 6): number {
+  const fd = libc().socket(family === 6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new OsError("socket", errno());
+  return fd;
+}
+
+function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
+  len[0] = SOCKADDR_MAX;
+  if (libc()[call](fd, ptr(addrBuf), ptr(len)) < 0) return undefined;
+  return decodeSockaddr(addrBuf);
+}
+
+export const linuxNet: NetApi = {
+  connect(addr) {
+    const fd = tcpSocket(addr.ip.length === 16 ? 6 : 4);
+    try {
+      setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+      setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      const sa = encodeSockaddr(addr);
+      if (libc().connect(fd, ptr(sa), sa.length) < 0) {
+        const e = errno();
+        if (e !== E.EINPROGRESS && e !== E.EINTR) throw new OsError("connect", e);
+      }
+      return fd;
+    } catch (err) {
+      libc().close(fd);
+      throw err;
+    }
+  },
+
+  connectError(fd) {
+    int[0] = 0;
+    len[0] = 4;
+    if (libc().getsockopt(fd, SOL_SOCKET, SO_ERROR, ptr(int), ptr(len)) < 0) return errno();
+    return int[0] as number;
+  },
+
+  listen(addr, backlog) {
+    const v6 = addr.ip.length === 16;
+    const fd = tcpSocket(v6 ? 6 : 4);
+    try {
+      setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+      // "::" means every IPv6 and IPv4 address: a dual-stack socket
+      if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
+      const sa = encodeSockaddr(addr);
+      if (libc().bind(fd, ptr(sa), sa.length) < 0) throw new OsError("bind", errno(), formatSocketAddress(addr));
+      if (libc().listen(fd, backlog) < 0) throw new OsError("listen", errno(), formatSocketAddress(addr));
+      return fd;
+    } catch (err) {
+      libc().close(fd);
+      throw err;
+    }
+  },
+
+  accept(fd) {
+    len[0] = SOCKADDR_MAX;
+    const c = libc().accept4(fd, ptr(addrBuf), ptr(len), SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (c < 0) {
+      const e = errno();
+      if (e === E.EAGAIN || e === E.EINTR || e === E.ECONNABORTED) return undefined;
+      throw new OsError("accept4", e);
+    }
+    const peer = decodeSockaddr(addrBuf) ?? { ip: new Uint8Array(4), port: 0 };
+    try {
+      setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+      setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    } catch {
+      // the peer may already have gone; the first read will tell
+    }
+    return { fd: c, peer };
+  },
+
+  read(fd, buf, offset, length) {
+    const n = Number(libc().read(fd, ptr(buf, offset), length));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === E.EAGAIN || e === E.EINTR) return -1;
+    throw new OsError("read", e);
+  },
+
+  write(fd, buf, offset, length) {
+    const n = Number(libc().write(fd, ptr(buf, offset), length));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e === E.EAGAIN || e === E.EINTR) return -1;
+    throw new OsError("write", e);
+  },
+
+  shutdownWrite(fd) {
+    libc().shutdown(fd, SHUT_WR);
+  },
+
+  close(fd) {
+    libc().close(fd);
+  },
+
+  localAddress: (fd) => nameOf(fd, "getsockname"),
+  peerAddress: (fd) => nameOf(fd, "getpeername"),
+  describeError: (e) => new OsError("connect", e).message.replace(/^connect: /, ""),
+};

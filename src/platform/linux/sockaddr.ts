@@ -1,0 +1,50 @@
+/**
+ * struct sockaddr_in / sockaddr_in6 to and from (address bytes, port).
+ * sin_family is host order, sin_port network order.
+ */
+import { formatIpv4, formatIpv6 } from "../../addr/format.ts";
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCKADDR_MAX = 28;
+
+export interface SocketAddress {
+  /** 4 or 16 address bytes. */
+  readonly ip: Uint8Array;
+  readonly port: number;
+}
+
+export function encodeSockaddr(a: SocketAddress): Uint8Array {
+  const v6 = a.ip.length === 16;
+  const out = new Uint8Array(v6 ? 28 : 16);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, v6 ? AF_INET6 : AF_INET, true);
+  dv.setUint16(2, a.port, false);
+  out.set(a.ip, v6 ? 8 : 4);
+  return out;
+}
+
+export function decodeSockaddr(buf: Uint8Array): SocketAddress | undefined {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const family = dv.getUint16(0, true);
+  const port = dv.getUint16(2, false);
+  if (family === AF_INET) return { ip: buf.slice(4, 8), port };
+  if (family === AF_INET6) {
+    const ip = buf.slice(8, 24);
+    // an IPv4 peer on a dual-stack socket arrives as ::ffff:a.b.c.d
+    const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+    return { ip: mapped ? ip.slice(12, 16) : ip, port };
+  }
+  return undefined;
+}
+
+/** "1.2.3.4:80" or "[fd00::1]:80", with IPv6 compressed as operators type it. */
+export function formatSocketAddress(a: SocketAddress): string {
+  if (a.ip.length === 4) return `${formatIpv4(a.ip)}:${a.port}`;
+  const compressed = formatIpv6(a.ip)
+    .split(":")
+    .map((g) => g.replace(/^0{1,3}/, ""))
+    .join(":")
+    .replace(/(^|:)0(:0)+(:|$)/, "::");
+  return `[${compressed}]:${a.port}`;
+}

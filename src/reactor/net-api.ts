@@ -1,0 +1,32 @@
+/**
+ * The socket calls the transport driver needs, one implementation per OS
+ * (platform/linux/net.ts; Windows later). Sockets are non-blocking; reads
+ * and writes return -1 when they would block and throw on real failures.
+ */
+
+export interface SocketAddress {
+  /** 4 or 16 address bytes. */
+  readonly ip: Uint8Array;
+  readonly port: number;
+}
+
+export interface NetApi {
+  /** Starts a non-blocking connect; wait for WRITE, then ask `connectError`. */
+  connect(addr: SocketAddress): number;
+  /** 0 when the connect succeeded, else its errno. */
+  connectError(fd: number): number;
+  /** A listening socket; the all-zero IPv6 address listens on IPv4 too. */
+  listen(addr: SocketAddress, backlog: number): number;
+  /** A new connection, or undefined when none is waiting. */
+  accept(fd: number): { fd: number; peer: SocketAddress } | undefined;
+  /** Bytes read into buf[offset..], 0 at end of stream, -1 when it would block. */
+  read(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  /** Bytes written from buf[offset..], -1 when it would block. */
+  write(fd: number, buf: Uint8Array, offset: number, length: number): number;
+  shutdownWrite(fd: number): void;
+  close(fd: number): void;
+  localAddress(fd: number): SocketAddress | undefined;
+  peerAddress(fd: number): SocketAddress | undefined;
+  /** "ECONNREFUSED (Connection refused)" for an errno from `connectError`. */
+  describeError(errno: number): string;
+}

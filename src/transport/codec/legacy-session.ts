@@ -1,0 +1,300 @@
+/**
+ * One legacy_tcp connection as a byte-in/byte-out state machine: the
+ * handshake, then frames both ways. No sockets, clocks or random sources:
+ * the driver supplies our IV, reads socket bytes into `readTarget()` and
+ * writes out `writeSource()`.
+ *
+ * Both buffers live in the shared WebAssembly heap, so frames are
+ * decrypted, verified and sealed in place. Their sizes are fixed (small
+ * while the handshake runs), which bounds what one peer can make us hold:
+ * a peer that stops reading fills its own send queue and loses its own
+ * data packets, nothing else.
+ *
+ * Handshake (see DESIGN.md): the connector sends iv || H3(key, iv,
+ * "keyfinder"); the listener finds the first configured key (and cipher
+ * generation) that reproduces it, else the connection is refused, and
+ * answers the same way with its own IV; the connector checks the answer.
+ * Each direction then runs on its sender's IV.
+ */
+import type { WasmHeap } from "../../crypto/heap.ts";
+import { FRAME_OVERHEAD, type FrameCipher, type LegacySuite, MAX_PAYLOAD } from "../../crypto/suite.ts";
+
+export type Role = "connect" | "listen";
+
+export interface KeyCandidate {
+  readonly suite: LegacySuite;
+  /** The configured key string's UTF-8 bytes. */
+  readonly key: Uint8Array;
+}
+
+/** Why a session ended. Each closes only this connection. */
+export type SessionError =
+  | "wrong-key" // no configured key matches the peer's keyfinder, or the peer's answer
+  | "bad-mac" // a frame failed authentication
+  | "bad-length"; // a frame claims length 0, which no smolmesh2 node sends
+
+export interface FrameSink {
+  /** A verified payload at heap[p, p+len), valid only during the call. */
+  packet(p: number, len: number): void;
+}
+
+export interface SessionLimits {
+  /** Bytes of sealed frames a data packet may still be queued behind. */
+  dataQueueBytes: number;
+  /** Hard cap of the send buffer; control frames may use the space above the data limit. */
+  sendBufferBytes: number;
+}
+
+export const DEFAULT_LIMITS: SessionLimits = {
+  dataQueueBytes: 256 * 1024,
+  sendBufferBytes: 512 * 1024,
+};
+
+const HANDSHAKE = 32;
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const KEYFINDER = utf8("keyfinder");
+const ENC_KEY = utf8("enc_key");
+const MAC_KEY = utf8("mac_key");
+/** Receive buffer once established: two largest frames, so after compaction one always fits. */
+const RX_FULL = 2 * (MAX_PAYLOAD + FRAME_OVERHEAD) + 64;
+const RX_HANDSHAKE = 4096;
+const TX_HANDSHAKE = 64;
+
+function equal16(m: Uint8Array, p: number, want: Uint8Array): boolean {
+  let d = 0;
+  for (let i = 0; i < 16; i++) d |= (m[p + i] as number) ^ (want[i] as number);
+  return d === 0;
+}
+
+export class LegacySession {
+  readonly role: Role;
+  private readonly heap: WasmHeap;
+  private readonly candidates: readonly KeyCandidate[];
+  private readonly iv: Uint8Array;
+  private readonly limits: SessionLimits;
+  /** The matched key, once the handshake is done. */
+  chosen: KeyCandidate | undefined;
+  private rxCipher: FrameCipher | undefined;
+  private txCipher: FrameCipher | undefined;
+
+  private rx: number;
+  private rxCap = RX_HANDSHAKE;
+  private rStart = 0;
+  private rDec = 0;
+  private rEnd = 0;
+
+  private tx: number;
+  private txCap = TX_HANDSHAKE;
+  private tStart = 0;
+  private tEnd = 0;
+  private disposed = false;
+
+  constructor(opts: {
+    role: Role;
+    candidates: readonly KeyCandidate[];
+    iv: Uint8Array;
+    heap: WasmHeap;
+    limits?: SessionLimits;
+  }) {
+    if (opts.iv.length !== 16) throw new RangeError(`"iv" expected 16 bytes, got ${opts.iv.length}`);
+    if (opts.candidates.length === 0) throw new RangeError(`"candidates" expected at least one key`);
+    if (opts.role === "connect" && opts.candidates.length !== 1) {
+      throw new RangeError(`a connecting session takes exactly one key, got ${opts.candidates.length}`);
+    }
+    this.role = opts.role;
+    this.candidates = opts.candidates;
+    this.iv = opts.iv.slice();
+    this.heap = opts.heap;
+    this.limits = opts.limits ?? DEFAULT_LIMITS;
+    this.rx = this.heap.alloc(this.rxCap);
+    this.tx = this.heap.alloc(this.txCap);
+    if (this.role === "connect") this.queueHello(this.candidates[0] as KeyCandidate);
+  }
+
+  get established(): boolean {
+    return this.txCipher !== undefined && this.rxCipher !== undefined;
+  }
+
+  /** Bytes waiting to be written to the socket. */
+  get pending(): number {
+    return this.tEnd - this.tStart;
+  }
+
+  private queueHello(c: KeyCandidate): void {
+    const keyfinder = c.suite.hash3(c.key, this.iv, KEYFINDER); // may grow the heap: view after
+    const m = this.heap.u8();
+    m.set(this.iv, this.tx + this.tEnd);
+    m.set(keyfinder, this.tx + this.tEnd + 16);
+    this.tEnd += HANDSHAKE;
+  }
+
+  // ---- receiving ---------------------------------------------------------
+
+  /** Where the next socket read should land: heap address and room. */
+  readTarget(): { at: number; room: number } {
+    return { at: this.rx + this.rEnd, room: this.rxCap - this.rEnd };
+  }
+
+  /** Copies `bytes` in and processes them (for tests and non-heap sources). */
+  feed(bytes: Uint8Array, sink: FrameSink): SessionError | undefined {
+    let off = 0;
+    while (off < bytes.length) {
+      const { at, room } = this.readTarget();
+      const n = Math.min(room, bytes.length - off);
+      this.heap.u8().set(bytes.subarray(off, off + n), at);
+      off += n;
+      const err = this.received(n, sink);
+      if (err) return err;
+    }
+    return undefined;
+  }
+
+  /** `n` bytes were read into `readTarget()`: decrypt, verify, deliver. */
+  received(n: number, sink: FrameSink): SessionError | undefined {
+    if (this.disposed) return undefined;
+    this.rEnd += n;
+    if (!this.established) {
+      if (this.rEnd - this.rStart < HANDSHAKE) return undefined;
+      const err = this.handshake();
+      if (err) return err;
+    }
+    const rxc = this.rxCipher as FrameCipher;
+    if (this.rEnd > this.rDec) {
+      rxc.xorAt(this.rx + this.rDec, this.rEnd - this.rDec);
+      this.rDec = this.rEnd;
+    }
+    for (;;) {
+      const avail = this.rEnd - this.rStart;
+      if (avail < 2) break;
+      const m = this.heap.u8();
+      const p = this.rx + this.rStart;
+      const len = (m[p] as number) | ((m[p + 1] as number) << 8);
+      if (len === 0) return "bad-length";
+      if (avail < len + FRAME_OVERHEAD) break;
+      if (!rxc.verifyAt(p + 2, len)) return "bad-mac";
+      this.rStart += len + FRAME_OVERHEAD;
+      sink.packet(p + 2, len);
+      if (this.disposed) return undefined;
+    }
+    this.compactRx();
+    return undefined;
+  }
+
+  private compactRx(): void {
+    if (this.rStart === this.rEnd) {
+      this.rStart = this.rDec = this.rEnd = 0;
+    } else if (this.rxCap - this.rStart < MAX_PAYLOAD + FRAME_OVERHEAD || this.rStart > this.rxCap / 2) {
+      const m = this.heap.u8();
+      m.copyWithin(this.rx, this.rx + this.rStart, this.rx + this.rEnd);
+      this.rDec -= this.rStart;
+      this.rEnd -= this.rStart;
+      this.rStart = 0;
+    }
+  }
+
+  private handshake(): SessionError | undefined {
+    const p = this.rx + this.rStart;
+    const peerIv = this.heap.u8().slice(p, p + 16);
+    let match: KeyCandidate | undefined;
+    for (const c of this.candidates) {
+      const want = c.suite.hash3(c.key, peerIv, KEYFINDER); // may grow the heap: view after
+      if (equal16(this.heap.u8(), p + 16, want)) {
+        match = c;
+        break;
+      }
+    }
+    if (!match) return "wrong-key";
+    this.chosen = match;
+    this.rStart += HANDSHAKE;
+    this.rDec = this.rStart;
+    const { suite, key } = match;
+    this.rxCipher = suite.direction(suite.hash3(key, peerIv, ENC_KEY), suite.hash3(key, peerIv, MAC_KEY));
+    this.txCipher = suite.direction(suite.hash3(key, this.iv, ENC_KEY), suite.hash3(key, this.iv, MAC_KEY));
+    this.growBuffers();
+    if (this.role === "listen") this.queueHello(match);
+    return undefined;
+  }
+
+  /** Established links get full-size buffers; handshakes stay small. */
+  private growBuffers(): void {
+    const rx = this.heap.alloc(RX_FULL);
+    const tx = this.heap.alloc(this.limits.sendBufferBytes);
+    const m = this.heap.u8();
+    m.copyWithin(rx, this.rx + this.rStart, this.rx + this.rEnd);
+    m.copyWithin(tx, this.tx + this.tStart, this.tx + this.tEnd);
+    this.heap.release(this.rx, this.rxCap);
+    this.heap.release(this.tx, this.txCap);
+    this.rx = rx;
+    this.rxCap = RX_FULL;
+    this.rEnd -= this.rStart;
+    this.rDec -= this.rStart;
+    this.rStart = 0;
+    this.tx = tx;
+    this.txCap = this.limits.sendBufferBytes;
+    this.tEnd -= this.tStart;
+    this.tStart = 0;
+  }
+
+  // ---- sending -----------------------------------------------------------
+
+  /**
+   * Room for a payload of `len` bytes: returns the heap address to write
+   * it at, then call `commit(len)`. Returns 0 when the frame must be
+   * dropped: not established yet, or the queue is over its limit (data
+   * packets stop at `dataQueueBytes`, control frames at the buffer's end).
+   */
+  reserve(len: number, data: boolean): number {
+    if (!this.txCipher || len <= 0 || len > MAX_PAYLOAD) return 0;
+    const need = len + FRAME_OVERHEAD;
+    if (data && this.pending + need > this.limits.dataQueueBytes) return 0;
+    if (this.tEnd + need > this.txCap) {
+      if (this.pending + need > this.txCap) return 0;
+      this.heap.u8().copyWithin(this.tx, this.tx + this.tStart, this.tx + this.tEnd);
+      this.tEnd -= this.tStart;
+      this.tStart = 0;
+    }
+    return this.tx + this.tEnd + 2;
+  }
+
+  /** Seals the payload written at `reserve(len)` and queues it. */
+  commit(len: number): void {
+    this.tEnd += (this.txCipher as FrameCipher).sealAt(this.tx + this.tEnd, len);
+  }
+
+  /** Queues one payload from JS memory; false when it was dropped. */
+  send(payload: Uint8Array, data: boolean): boolean {
+    const at = this.reserve(payload.length, data);
+    if (at === 0) return false;
+    this.heap.u8().set(payload, at);
+    this.commit(payload.length);
+    return true;
+  }
+
+  /** What to write to the socket next: heap address and length. */
+  writeSource(): { at: number; length: number } {
+    return { at: this.tx + this.tStart, length: this.tEnd - this.tStart };
+  }
+
+  /** `n` bytes of `writeSource()` were written. */
+  wrote(n: number): void {
+    this.tStart += n;
+    if (this.tStart === this.tEnd) this.tStart = this.tEnd = 0;
+  }
+
+  /** Takes everything queued (tests and non-socket transports). */
+  drain(): Uint8Array {
+    const { at, length } = this.writeSource();
+    const out = this.heap.u8().slice(at, at + length);
+    this.wrote(length);
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.rxCipher?.dispose();
+    this.txCipher?.dispose();
+    this.heap.release(this.rx, this.rxCap);
+    this.heap.release(this.tx, this.txCap);
+  }
+}

@@ -1,0 +1,292 @@
+/**
+ * The router state machine against a table of scenarios: no sockets, no
+ * clock, the real xxhash duplicate filter.
+ */
+import { beforeAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { nameToIpv6 } from "../../src/addr/node-name.ts";
+import { keyOf } from "../../src/mesh/addr-key.ts";
+import type { PacketHash } from "../../src/mesh/dup-filter.ts";
+import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, VALIDITY_MS } from "../../src/mesh/packet.ts";
+import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { dataPacket, ipv4Packet, ipv6Packet, makeRouter } from "../helpers/router-harness.ts";
+import { utf8 } from "../helpers/vectors.ts";
+
+let hash: PacketHash;
+beforeAll(async () => {
+  hash = await loadPacketHash();
+});
+
+const T = 1_800_000_000_000; // a fixed "now"
+const nameFlood = (name: string, ts = T) => buildPacket(ts, CMD_NAME, utf8(name));
+
+function up(links: number[]) {
+  const h = makeRouter(hash);
+  for (const l of links) h.router.linkUp(l, T);
+  h.out.take();
+  return h;
+}
+
+describe("floods", () => {
+  test("a new flood installs a route via its link and goes to every other link", () => {
+    const { router, out } = up([1, 2, 3]);
+    router.receive(1, nameFlood("alice"), 0, nameFlood("alice").length, T);
+    expect(out.events).toEqual(["added alice via 1"]);
+    expect(out.take().map((s) => s.link)).toEqual([2, 3]);
+    expect(router.table.get(keyOf(nameToIpv6("alice")))?.hops).toEqual([1]);
+  });
+
+  test("first arrival wins; later arrivals of the same flood are ranked backups and not re-flooded", () => {
+    const { router, out } = up([1, 2, 3]);
+    const f = nameFlood("alice");
+    router.receive(2, f, 0, f.length, T);
+    router.receive(3, f, 0, f.length, T + 1);
+    router.receive(1, f, 0, f.length, T + 2);
+    router.receive(3, f, 0, f.length, T + 3);
+    expect(router.table.get(keyOf(nameToIpv6("alice")))?.hops).toEqual([2, 3, 1]);
+    expect(out.take().length).toBe(2); // flooded once, to 1 and 3
+    expect(router.counters.duplicateFloods).toBe(3);
+  });
+
+  test("a newer flood replaces the route; an older one does not", () => {
+    const { router, out } = up([1, 2]);
+    const f1 = nameFlood("bob", T - 1000);
+    const f2 = nameFlood("bob", T);
+    const f0 = nameFlood("bob", T - 2000);
+    router.receive(1, f1, 0, f1.length, T);
+    router.receive(2, f2, 0, f2.length, T);
+    router.receive(1, f0, 0, f0.length, T);
+    const r = router.table.get(keyOf(nameToIpv6("bob")));
+    expect(r?.hops).toEqual([2, 1]);
+    expect(r?.ts).toBe(T);
+    expect(out.events).toEqual(["added bob via 1", "changed bob via 2"]);
+  });
+
+  test("stale floods are dropped and their clock offset reported", () => {
+    const { router, out } = up([1, 2]);
+    const old = nameFlood("carol", T - VALIDITY_MS - 1);
+    const future = nameFlood("carol", T + VALIDITY_MS + 5000);
+    router.receive(1, old, 0, old.length, T);
+    router.receive(1, future, 0, future.length, T);
+    expect(router.counters.stale).toBe(2);
+    expect(out.stales).toEqual([-VALIDITY_MS - 1, VALIDITY_MS + 5000]);
+    expect(out.take()).toEqual([]);
+    expect(router.table.size).toBe(0);
+  });
+
+  test("IPv6 and IPv4 floods; wrong body lengths are dropped, not flooded", () => {
+    const { router, out } = up([1, 2]);
+    const v6 = buildPacket(T, CMD_IPV6, nameToIpv6("x"));
+    const v4 = buildPacket(T, CMD_IPV4, Uint8Array.from([10, 1, 2, 3]));
+    const bad = buildPacket(T, CMD_IPV4, Uint8Array.from([10, 1, 2]));
+    for (const p of [v6, v4, bad]) router.receive(1, p, 0, p.length, T);
+    expect(out.events).toEqual(["added ipv6 via 1", "added ipv4 via 1"]);
+    expect(out.take().length).toBe(2);
+    expect(router.counters.badFloodBody).toBe(1);
+  });
+
+  test("a name that is not UTF-8 is flooded on but learns no route (as smolmesh2)", () => {
+    const { router, out } = up([1, 2]);
+    const p = buildPacket(T, CMD_NAME, Uint8Array.from([0xff, 0xfe]));
+    router.receive(1, p, 0, p.length, T);
+    expect(router.table.size).toBe(0);
+    expect(out.take().length).toBe(1);
+  });
+
+  test("packets shorter than a header and unknown commands are counted and dropped", () => {
+    const { router, out } = up([1, 2]);
+    router.receive(1, new Uint8Array(8), 0, 8, T);
+    const u = buildPacket(T, 9, Uint8Array.from([1]));
+    router.receive(1, u, 0, u.length, T);
+    expect(router.counters.tooShort).toBe(1);
+    expect(router.counters.unknownCommand).toBe(1);
+    expect(out.take()).toEqual([]);
+  });
+
+  test("floods about our own addresses are passed on but never routed", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("self");
+    router.receive(1, f, 0, f.length, T);
+    expect(router.table.size).toBe(0);
+    expect(out.take().length).toBe(1);
+  });
+});
+
+describe("origination", () => {
+  test("the first tick floods our name and IPv4 addresses; they are marked seen", () => {
+    const { router, out } = makeRouter(hash, { ipv4: [[10, 0, 0, 7]] });
+    router.linkUp(1, T);
+    const next = router.tick(T);
+    const sent = out.take();
+    expect(sent.map((s) => s.bytes[8])).toEqual([CMD_NAME, CMD_IPV4]);
+    expect(next).toBe(T + 7500);
+    // our flood echoed back by a smolmesh2 neighbour is a duplicate, no route to ourselves
+    const echo = sent[0]?.bytes as Uint8Array;
+    router.receive(1, echo, 0, echo.length, T);
+    expect(router.counters.duplicateFloods).toBe(1);
+    expect(router.table.size).toBe(0);
+    expect(router.tick(T + 7000)).toBe(T + 7500);
+    expect(out.take()).toEqual([]);
+  });
+
+  test("the interval is uniform in 5-10 s", () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 0.999999, noNaN: true }), (r) => {
+        const { router } = makeRouter(hash, { random: () => r });
+        const next = router.tick(T) - T;
+        expect(next).toBeGreaterThanOrEqual(5000);
+        expect(next).toBeLessThan(10000);
+      }),
+    );
+  });
+
+  test("routes not heard from for the validity window are removed", () => {
+    const { router, out } = up([1]);
+    const f = nameFlood("dave");
+    router.receive(1, f, 0, f.length, T);
+    router.tick(T + VALIDITY_MS);
+    expect(router.table.size).toBe(1);
+    router.tick(T + VALIDITY_MS + 1);
+    expect(router.table.size).toBe(0);
+    expect(out.events).toEqual(["added dave via 1", "removed dave"]);
+  });
+});
+
+describe("links", () => {
+  test("a link that drops leaves every route at once; traffic moves to the backup", () => {
+    const { router, out } = up([1, 2, 3]);
+    const f = nameFlood("erin");
+    router.receive(1, f, 0, f.length, T);
+    router.receive(2, f, 0, f.length, T);
+    out.take();
+    router.linkDown(1);
+    expect(out.events.at(-1)).toBe("changed erin via 2");
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("erin")));
+    router.receive(3, d, 0, d.length, T);
+    expect(out.take().map((s) => [s.link, s.data])).toEqual([[2, true]]);
+  });
+
+  test("with every hop gone the route is unreachable until a flood arrives again", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("fay");
+    router.receive(1, f, 0, f.length, T);
+    router.linkDown(1);
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("fay")));
+    router.receive(2, d, 0, d.length, T);
+    expect(router.counters.dataNoRoute).toBe(1);
+    router.linkUp(3, T);
+    router.receive(3, f, 0, f.length, T + 5); // replayed by a new neighbour: same flood
+    expect(out.events.at(-1)).toBe("changed fay via 3");
+  });
+
+  test("a link that comes up gets our floods and the newest flood of every known origin", () => {
+    const { router, out } = makeRouter(hash, { ipv4: [[10, 0, 0, 7]] });
+    router.linkUp(1, T);
+    router.tick(T);
+    const g = nameFlood("gus");
+    const h = nameFlood("hal");
+    router.receive(1, g, 0, g.length, T);
+    router.receive(1, h, 0, h.length, T);
+    out.take();
+    router.linkUp(2, T + 10);
+    const sent = out.take();
+    expect(sent.every((s) => s.link === 2 && !s.data)).toBe(true);
+    expect(sent.length).toBe(4);
+    expect(router.counters.replayed).toBe(2);
+  });
+});
+
+describe("data", () => {
+  test("data for us is delivered; data for others is forwarded on the route", () => {
+    const { router, out } = makeRouter(hash, { name: "self", ipv4: [[10, 0, 0, 7]] });
+    router.linkUp(1, T);
+    router.linkUp(2, T);
+    const f = nameFlood("ivy");
+    router.receive(2, f, 0, f.length, T);
+    out.take();
+    const mine = dataPacket(T, ipv4Packet([10, 0, 0, 7], 5));
+    const theirs = dataPacket(T, ipv6Packet(nameToIpv6("ivy"), 3));
+    router.receive(1, mine, 0, mine.length, T);
+    router.receive(1, theirs, 0, theirs.length, T);
+    expect(out.delivered.map((p) => p.length)).toEqual([25]);
+    expect(out.take().map((s) => s.link)).toEqual([2]);
+  });
+
+  test("a duplicate data packet is dropped", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("jo");
+    router.receive(2, f, 0, f.length, T);
+    out.take();
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("jo")));
+    router.receive(1, d, 0, d.length, T);
+    router.receive(1, d, 0, d.length, T);
+    expect(out.take().length).toBe(1);
+    expect(router.counters.duplicateData).toBe(1);
+  });
+
+  test("a 9-byte data packet (smolmesh2 panics on it) and a truncated IP header are dropped and counted", () => {
+    const { router, out } = up([1, 2]);
+    const nine = dataPacket(T, new Uint8Array(0));
+    const short = dataPacket(T, ipv6Packet(nameToIpv6("x")).subarray(0, 30));
+    router.receive(1, nine, 0, nine.length, T);
+    router.receive(1, short, 0, short.length, T);
+    expect(router.counters.dataShortIp).toBe(2);
+    expect(out.take()).toEqual([]);
+  });
+
+  test("a packet is never sent back on the link it came from", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("kim");
+    router.receive(1, f, 0, f.length, T);
+    out.take();
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("kim")));
+    router.receive(1, d, 0, d.length, T);
+    expect(out.take()).toEqual([]);
+    expect(router.counters.dataNoRoute).toBe(1);
+  });
+
+  test("a relay without TUN counts data addressed to itself", () => {
+    const { router, out } = makeRouter(hash, { hasTun: false });
+    router.linkUp(1, T);
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("self")));
+    router.receive(1, d, 0, d.length, T);
+    expect(out.delivered).toEqual([]);
+    expect(router.counters.dataNotForUs).toBe(1);
+  });
+
+  test("a full link queue drops the packet and counts it", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("lee");
+    router.receive(2, f, 0, f.length, T);
+    out.full.add(2);
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("lee")));
+    router.receive(1, d, 0, d.length, T);
+    expect(router.counters.sendDropped).toBe(1);
+  });
+
+  test("local packets from TUN are wrapped as cmd 3 and routed", () => {
+    const { router, out } = up([1]);
+    const f = nameFlood("max");
+    router.receive(1, f, 0, f.length, T);
+    out.take();
+    const ip = ipv6Packet(nameToIpv6("max"), 10);
+    expect(router.fromLocal(ip, 0, ip.length, T)).toBe(true);
+    const [s] = out.take();
+    expect(s?.bytes.length).toBe(9 + 50);
+    expect(s?.bytes[8]).toBe(3);
+    expect(router.fromLocal(ipv6Packet(nameToIpv6("nobody")), 0, 40, T)).toBe(false);
+  });
+
+  test("random bytes from a peer never throw", () => {
+    const { router } = up([1, 2]);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.integer({ min: 0, max: 4 }), (b, cmd) => {
+        if (b.length > 8) {
+          b.set([0, 0, 0, 0, 0, 0, 0, 0], 0);
+          b[8] = cmd;
+        }
+        router.receive(1, b, 0, b.length, 0);
+      }),
+    );
+  });
+});
