@@ -30,3 +30,14 @@ export function formatIpv4(bytes: Uint8Array): string {
 export function formatIp(bytes: Uint8Array): string {
   return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
 }
+
+/** "1.2.3.4:80" or "[fd00::1]:80": IPv6 compressed here, as operators type endpoints. */
+export function formatSocketAddress(a: { readonly ip: Uint8Array; readonly port: number }): string {
+  if (a.ip.length === 4) return `${formatIpv4(a.ip)}:${a.port}`;
+  const compressed = formatIpv6(a.ip)
+    .split(":")
+    .map((g) => g.replace(/^0{1,3}/, ""))
+    .join(":")
+    .replace(/(^|:)0(:0)+(:|$)/, "::");
+  return `[${compressed}]:${a.port}`;
+}

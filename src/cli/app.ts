@@ -11,10 +11,12 @@ import { UsageError } from "./_usage-error.ts";
 export type { CliIo };
 
 import { makeRandomIpv4Command, makeRandomIpv6Command, nameToIpv6Command } from "./addresses.ts";
+import { ExitError, meshnodeCommand } from "./meshnode.ts";
 
 export const VERSION: string = pkg.version;
 
 const subCommands: Record<string, CommandDef> = {
+  meshnode: meshnodeCommand as CommandDef,
   "name-to-ipv6": nameToIpv6Command as CommandDef,
   "make-random-ipv6": makeRandomIpv6Command as CommandDef,
   "make-random-ipv4": makeRandomIpv4Command as CommandDef,
@@ -64,6 +66,10 @@ export async function runCli(argv: string[], io: CliIo = processIo): Promise<num
       const msg = e.message.replace(ANSI, "");
       io.err(`${await usage(io, known)}\n\nsmolmesh: ${msg}\n`);
       return 2;
+    }
+    if (e instanceof ExitError) {
+      io.err(`${e.message.replace(/^/gm, "smolmesh: ")}\n`);
+      return e.code;
     }
     const msg = e instanceof Error ? e.message : String(e);
     io.err(`smolmesh: ${msg}\n`);

@@ -12,7 +12,8 @@
  */
 const PAGE = 65536;
 const MIN_CLASS = 6; // 64 bytes
-const RESERVED = 1024; // address 0 stays unused so a zero pointer is never valid
+const RESERVED = 1024;
+const SCRATCH_MIN = 128 * 1024; // address 0 stays unused so a zero pointer is never valid
 
 function sizeClass(size: number): number {
   if (!Number.isInteger(size) || size <= 0) {
@@ -34,6 +35,10 @@ export class WasmHeap {
     this.memory = memory;
     this.view = new Uint8Array(memory.buffer);
     this.dataView = new DataView(memory.buffer);
+    // Sized for any hash input on the wire (a 64 KiB payload) up front, so
+    // hashing a name while a received frame is being routed never grows
+    // the memory under the view that frame is read through.
+    this.scratch(SCRATCH_MIN);
   }
 
   u8(): Uint8Array {

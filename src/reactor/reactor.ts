@@ -76,7 +76,8 @@ export class Reactor {
   private readonly maxBlockMs: number;
   private readonly onError: (err: unknown) => void;
   private readonly runtimeFds: number[];
-  /** Turns taken and OS waits that slept; for tests and status. */
+  private soonList: (() => void)[] = [];
+  /** Turns taken; for tests and status. */
   turns = 0;
 
   constructor(
@@ -116,6 +117,29 @@ export class Reactor {
     };
     current = this.after(next(), tick);
     return { at: current.at, cancel: () => current.cancel() };
+  }
+
+  /**
+   * Runs `fn` at the end of this turn, after every handler and timer that
+   * is ready now. Links use it to coalesce all frames queued in one turn
+   * into one write per socket.
+   */
+  soon(fn: () => void): void {
+    this.soonList.push(fn);
+  }
+
+  private runSoon(): void {
+    while (this.soonList.length) {
+      const list = this.soonList;
+      this.soonList = [];
+      for (const fn of list) {
+        try {
+          fn();
+        } catch (e) {
+          this.onError(e);
+        }
+      }
+    }
   }
 
   get registrations(): number {
@@ -182,6 +206,7 @@ export class Reactor {
   }
 
   private timeout(): number {
+    if (this.soonList.length) return 0;
     const next = this.timers.peek();
     const wait = next === undefined ? this.maxBlockMs : Math.ceil(next - this.now());
     return Math.max(0, Math.min(wait, this.maxBlockMs));
@@ -195,6 +220,7 @@ export class Reactor {
     try {
       while (!this.stopping) {
         this.runTimers();
+        this.runSoon();
         if (this.stopping) break;
         if (this.changed) this.rebuild();
         const changed = this.changed;
@@ -203,6 +229,7 @@ export class Reactor {
         this.turns++;
         let runtimeWork = false;
         if (n > 0) runtimeWork = this.dispatch();
+        this.runSoon();
         const now = this.now();
         if (runtimeWork || n === 0 || now - this.lastYield >= this.maxBlockMs) {
           this.lastYield = now;

@@ -4,17 +4,10 @@
  * real failures throw OsError naming the call.
  */
 import { ptr } from "bun:ffi";
+import { formatSocketAddress } from "../../addr/format.ts";
 import type { NetApi } from "../../reactor/net-api.ts";
 import { E, errno, libc, OsError } from "./libc.ts";
-import {
-  AF_INET,
-  AF_INET6,
-  decodeSockaddr,
-  encodeSockaddr,
-  formatSocketAddress,
-  SOCKADDR_MAX,
-  type SocketAddress,
-} from "./sockaddr.ts";
+import { AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;

@@ -2,17 +2,14 @@
  * struct sockaddr_in / sockaddr_in6 to and from (address bytes, port).
  * sin_family is host order, sin_port network order.
  */
-import { formatIpv4, formatIpv6 } from "../../addr/format.ts";
 
 export const AF_INET = 2;
 export const AF_INET6 = 10;
 export const SOCKADDR_MAX = 28;
 
-export interface SocketAddress {
-  /** 4 or 16 address bytes. */
-  readonly ip: Uint8Array;
-  readonly port: number;
-}
+import type { SocketAddress } from "../../reactor/net-api.ts";
+
+export type { SocketAddress };
 
 export function encodeSockaddr(a: SocketAddress): Uint8Array {
   const v6 = a.ip.length === 16;
@@ -36,15 +33,4 @@ export function decodeSockaddr(buf: Uint8Array): SocketAddress | undefined {
     return { ip: mapped ? ip.slice(12, 16) : ip, port };
   }
   return undefined;
-}
-
-/** "1.2.3.4:80" or "[fd00::1]:80", with IPv6 compressed as operators type it. */
-export function formatSocketAddress(a: SocketAddress): string {
-  if (a.ip.length === 4) return `${formatIpv4(a.ip)}:${a.port}`;
-  const compressed = formatIpv6(a.ip)
-    .split(":")
-    .map((g) => g.replace(/^0{1,3}/, ""))
-    .join(":")
-    .replace(/(^|:)0(:0)+(:|$)/, "::");
-  return `[${compressed}]:${a.port}`;
 }

@@ -1,0 +1,79 @@
+/** `smolmesh meshnode CONFIG`: run a node until SIGINT or SIGTERM. */
+import { readFileSync } from "node:fs";
+import { defineCommand } from "citty";
+import { nameToIpv6Text } from "../addr/node-name.ts";
+import { parseConfig } from "../config/load.ts";
+import { LOG_LEVELS } from "../config/schema.ts";
+import { cryptoSelfTest } from "../crypto/self-test.ts";
+import { loadPacketHash } from "../mesh/packet-hash.ts";
+import { type Level, Logger } from "../node/log.ts";
+import { MeshNode } from "../node/node.ts";
+import { currentPlatform } from "../platform/index.ts";
+import { io } from "./_io.ts";
+import { noExtraArgs, UsageError } from "./_usage-error.ts";
+
+/** A failure that ends the command with this exit code and message. */
+export class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+export function readConfig(path: string) {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ExitError(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+  }
+  const result = parseConfig(text);
+  for (const w of result.warnings) io().err(`smolmesh: warning: ${path}: ${w}\n`);
+  if (!result.ok) {
+    throw new ExitError(result.errors.map((e) => `${path}: ${e}`).join("\n"), 2);
+  }
+  return result.config;
+}
+
+export const meshnodeCommand = defineCommand({
+  meta: { name: "meshnode", description: "Run a mesh node from a config file" },
+  args: {
+    config: { type: "positional", description: "path to config.json", required: true },
+    "log-level": { type: "string", description: `${LOG_LEVELS.join(" | ")} (default: the config's log_level)` },
+  },
+  async run({ args }) {
+    noExtraArgs(args._, 1);
+    const level = args["log-level"];
+    if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+      throw new UsageError(`--log-level expects one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
+    }
+    const config = readConfig(args.config);
+    const log = new Logger({ level: (level as Level | undefined) ?? config.log_level });
+    if (config.linux_tuntap || config.windows_tuntap) {
+      throw new ExitError(
+        "the TUN device is not supported by this build yet; set linux_tuntap to false to run a relay node",
+        1,
+      );
+    }
+    const failed = cryptoSelfTest();
+    if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
+    const node = new MeshNode(config, currentPlatform(), await loadPacketHash(), log);
+    log.info(`node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting as a relay`);
+    try {
+      node.start();
+    } catch (e) {
+      node.stop();
+      throw new ExitError((e as Error).message, 1);
+    }
+    const stop = (sig: string) => {
+      log.info(`${sig}: stopping`);
+      node.stop();
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    await node.run();
+    log.info("stopped");
+  },
+});

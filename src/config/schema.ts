@@ -1,0 +1,70 @@
+/**
+ * The config file, validated with zod. The original smolmesh2 fields keep
+ * their names and meanings (node_name, ipv4_addresses, linux_tuntap,
+ * windows_tuntap, transports of type legacy_tcp_connect / legacy_tcp_listen);
+ * everything smolmesh adds is optional with a default. Each validator's
+ * message is what was expected; load.ts adds the JSON path and what was
+ * found.
+ */
+import ipaddr from "ipaddr.js";
+import { z } from "zod";
+
+const port = z
+  .number({ error: "a port number (an integer from 1 to 65535)" })
+  .int({ error: "a port number (an integer from 1 to 65535)" })
+  .min(1, { error: "a port number (an integer from 1 to 65535)" })
+  .max(65535, { error: "a port number (an integer from 1 to 65535)" });
+
+const ipv4 = z
+  .string({ error: 'an IPv4 address as text, like "10.0.0.1"' })
+  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s), {
+    error: 'an IPv4 address in dotted-quad form, like "10.0.0.1"',
+  });
+
+const ipLiteral = z
+  .string({ error: 'an IP address as text, like "::" or "0.0.0.0"' })
+  .refine((s) => ipaddr.IPv4.isValidFourPartDecimal(s) || ipaddr.IPv6.isValid(s), {
+    error: 'an IPv4 or IPv6 address, like "0.0.0.0" or "::"',
+  });
+
+const key = z.string({ error: "a shared key as a string" });
+
+export const connectSchema = z.strictObject({
+  type: z.literal("legacy_tcp_connect"),
+  host: z.string({ error: "a host name or IP address" }).min(1, { error: "a host name or IP address" }),
+  port,
+  key,
+  cipher: z.enum(["speck"], { error: '"speck" (the only legacy cipher supported so far)' }).default("speck"),
+});
+
+export const listenSchema = z.strictObject({
+  type: z.literal("legacy_tcp_listen"),
+  port,
+  keys: z.array(key, { error: "a list of shared key strings" }).min(1, { error: "at least one key" }),
+  /** Address to listen on. "::" (the default) is every IPv6 and IPv4 address. */
+  bind: ipLiteral.default("::"),
+});
+
+const transport = z.discriminatedUnion("type", [connectSchema, listenSchema], {
+  error: 'a transport whose "type" is "legacy_tcp_connect" or "legacy_tcp_listen"',
+});
+
+export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
+
+export const configSchema = z.strictObject({
+  node_name: z.string({ error: "the node's name as a string" }).min(1, { error: "a non-empty node name" }),
+  ipv4_addresses: z.array(ipv4, { error: "a list of IPv4 addresses" }).default([]),
+  linux_tuntap: z.boolean({ error: "true or false" }).default(false),
+  windows_tuntap: z.boolean({ error: "true or false" }).default(false),
+  transports: z.array(transport, { error: "a list of transports" }).default([]),
+  /** TUN interface name (Linux: at most 15 bytes). */
+  interface_name: z
+    .string({ error: "an interface name" })
+    .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: "an interface name of 1-15 letters, digits, '_', '.' or '-'" })
+    .default("smolmesh1"),
+  log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConnectTransport = z.output<typeof connectSchema>;
+export type ListenTransport = z.output<typeof listenSchema>;

@@ -1,0 +1,218 @@
+/**
+ * A mesh node: the reactor, the router, and the links its transports make,
+ * wired together. Owns every link; the router only sees link ids.
+ */
+import { formatSocketAddress } from "../addr/format.ts";
+import { nameToIpv6 } from "../addr/node-name.ts";
+import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
+import type { Config } from "../config/schema.ts";
+import { sharedHeap } from "../crypto/heap.ts";
+import { speck } from "../crypto/speck-wasm.ts";
+import type { LegacySuite } from "../crypto/suite.ts";
+import type { PacketHash } from "../mesh/dup-filter.ts";
+import { type Route, Router, type RouterOutput } from "../mesh/router.ts";
+import type { Platform } from "../platform/index.ts";
+import type { SocketAddress } from "../reactor/net-api.ts";
+import { Reactor } from "../reactor/reactor.ts";
+import { type KeyCandidate, LegacySession } from "../transport/codec/legacy-session.ts";
+import { Connector } from "../transport/connector.ts";
+import { type Direction, Link } from "../transport/link.ts";
+import { Listener } from "../transport/listener.ts";
+import { describeRoute } from "./describe.ts";
+import type { Logger } from "./log.ts";
+
+export interface NodeLimits {
+  handshakeMs: number;
+  idleMs: number;
+  maxHalfOpen: number;
+}
+
+export const DEFAULT_NODE_LIMITS: NodeLimits = { handshakeMs: 10_000, idleMs: 30_000, maxHalfOpen: 64 };
+
+const SUITES: Record<string, LegacySuite> = { speck };
+const utf8 = new TextEncoder();
+
+export class MeshNode implements RouterOutput {
+  readonly reactor: Reactor;
+  readonly router: Router;
+  readonly links = new Map<number, Link>();
+  readonly connectors: Connector[] = [];
+  readonly listeners: Listener[] = [];
+  private readonly heap = sharedHeap();
+  private nextLinkId = 1;
+  private tickTimer: ReturnType<Reactor["after"]> | undefined;
+  private readonly linkOwner = new Map<number, Connector>();
+  private readonly listenKeys: KeyCandidate[][] = [];
+
+  constructor(
+    readonly config: Config,
+    private readonly platform: Platform,
+    hash: PacketHash,
+    private readonly log: Logger,
+    private readonly limits: NodeLimits = DEFAULT_NODE_LIMITS,
+  ) {
+    this.reactor = new Reactor(platform.poll(), {
+      onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
+    });
+    this.router = new Router(
+      {
+        name: config.node_name,
+        ipv6: nameToIpv6(config.node_name),
+        ipv4: config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array),
+        nameToIpv6,
+        hash,
+        random: Math.random,
+        hasTun: false,
+      },
+      this,
+    );
+  }
+
+  /** Opens listeners (throws if one cannot bind) and starts connectors. */
+  start(): void {
+    for (const t of this.config.transports) {
+      if (t.type !== "legacy_tcp_listen") continue;
+      const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
+      const keys = t.keys.map((k) => ({ suite: speck, key: utf8.encode(k) }));
+      const index = this.listenKeys.push(keys) - 1;
+      const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
+        admit: () => this.halfOpen() < this.limits.maxHalfOpen,
+        accepted: (fd, peer) => this.openLink(fd, peer, "in", this.listenKeys[index] as KeyCandidate[]),
+        refused: (peer) =>
+          this.log.limit(
+            "refused",
+            "warn",
+            `refused ${formatSocketAddress(peer)}: ${this.limits.maxHalfOpen} handshakes already pending`,
+          ),
+        error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
+      });
+      this.listeners.push(l);
+      this.log.info(`listening on ${formatSocketAddress(l.local)}`);
+    }
+    for (const t of this.config.transports) {
+      if (t.type !== "legacy_tcp_connect") continue;
+      const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
+      const c: Connector = new Connector(t.host, t.port, this.reactor, this.platform.net, {
+        connected: (fd, peer) => {
+          const link = this.openLink(fd, peer, "out", [candidate]);
+          this.linkOwner.set(link.id, c);
+        },
+        failed: (reason) =>
+          this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
+      });
+      this.connectors.push(c);
+      c.start();
+    }
+    this.tick();
+  }
+
+  private tick(): void {
+    const next = this.router.tick(Date.now());
+    const wait = Math.min(1000, Math.max(10, next - Date.now()));
+    this.tickTimer = this.reactor.after(wait, () => this.tick());
+  }
+
+  private halfOpen(): number {
+    let n = 0;
+    for (const l of this.links.values()) if (l.state === "handshake") n++;
+    return n;
+  }
+
+  private openLink(fd: number, peer: SocketAddress, direction: Direction, keys: KeyCandidate[]): Link {
+    const session = new LegacySession({
+      role: direction === "out" ? "connect" : "listen",
+      candidates: keys,
+      iv: crypto.getRandomValues(new Uint8Array(16)),
+      heap: this.heap,
+    });
+    const id = this.nextLinkId++;
+    const text = formatSocketAddress(peer);
+    const link = new Link(
+      id,
+      direction,
+      peer,
+      text,
+      fd,
+      session,
+      this.reactor,
+      this.platform.net,
+      this.heap,
+      {
+        established: (l) => {
+          this.log.info(`link ${l.id} up: ${direction === "out" ? "to" : "from"} ${text}`);
+          this.router.linkUp(l.id, Date.now());
+        },
+        packet: (l, p, len) => this.router.receive(l.id, this.heap.u8(), p, len, Date.now()),
+        closed: (l, reason, wasUp) => this.onClosed(l, reason, wasUp),
+      },
+      this.limits,
+    );
+    this.links.set(id, link);
+    return link;
+  }
+
+  private onClosed(link: Link, reason: string, wasUp: boolean): void {
+    this.links.delete(link.id);
+    if (wasUp) {
+      this.router.linkDown(link.id);
+      this.log.info(`link ${link.id} down (${link.peerText}): ${reason}`);
+    } else {
+      this.log.limit(
+        `handshake ${link.peer.ip.join(".")} ${reason}`,
+        "warn",
+        `link from ${link.peerText} refused: ${reason}`,
+      );
+    }
+    const owner = this.linkOwner.get(link.id);
+    if (owner) {
+      this.linkOwner.delete(link.id);
+      owner.linkClosed();
+    }
+  }
+
+  // ---- RouterOutput ----------------------------------------------------
+
+  send(link: number, b: Uint8Array, off: number, len: number, data: boolean): boolean {
+    return this.links.get(link)?.send(b, off, len, data) ?? false;
+  }
+
+  deliver(_b: Uint8Array, _off: number, _len: number): void {
+    // relay nodes have no TUN; the router does not call this when hasTun is false
+  }
+
+  routeAdded(r: Route): void {
+    this.log.info(`route added: ${describeRoute(r)} via link ${r.hops[0]}`);
+  }
+
+  routeChanged(r: Route): void {
+    this.log.debug(
+      `route changed: ${describeRoute(r)} via ${r.hops.length ? `link ${r.hops[0]}` : "nothing (unreachable)"}`,
+    );
+  }
+
+  routeRemoved(r: Route): void {
+    this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
+  }
+
+  stale(link: number, offsetMs: number): void {
+    const l = this.links.get(link);
+    this.log.limit(
+      `stale ${link}`,
+      "warn",
+      `dropping packets from ${l?.peerText ?? `link ${link}`}: their clock is ${Math.round(Math.abs(offsetMs) / 1000)} s ${offsetMs > 0 ? "ahead of" : "behind"} ours (the limit is 180 s); fix the clock (NTP) on one side`,
+    );
+  }
+
+  /** Closes everything; the reactor loop ends. */
+  stop(): void {
+    this.tickTimer?.cancel();
+    for (const c of this.connectors) c.stop();
+    for (const l of this.listeners) l.close();
+    for (const link of [...this.links.values()]) link.close("node stopping");
+    this.reactor.stop();
+  }
+
+  async run(): Promise<void> {
+    await this.reactor.run();
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * One legacy_tcp_listen transport: accepts connections and hands each to
+ * the node, refusing new ones while `maxHalfOpen` handshakes are already
+ * pending (so a flood of idle connections cannot exhaust fds or memory).
+ */
+import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
+import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
+
+export interface ListenerEvents {
+  /** Whether another handshake may start now. */
+  admit(): boolean;
+  accepted(fd: number, peer: SocketAddress): void;
+  refused(peer: SocketAddress): void;
+  error(message: string): void;
+}
+
+export class Listener {
+  private readonly fd: number;
+  private readonly reg: Registration;
+  accepted = 0;
+  refused = 0;
+
+  constructor(
+    readonly bind: SocketAddress,
+    private readonly reactor: Reactor,
+    private readonly net: NetApi,
+    private readonly events: ListenerEvents,
+  ) {
+    this.fd = net.listen(bind, 128);
+    this.reg = this.reactor.add(this.fd, READ, () => this.acceptAll());
+  }
+
+  /** The bound address (the actual port when 0 was asked for). */
+  get local(): SocketAddress {
+    return this.net.localAddress(this.fd) ?? this.bind;
+  }
+
+  private acceptAll(): void {
+    for (let i = 0; i < 64; i++) {
+      let c: ReturnType<NetApi["accept"]>;
+      try {
+        c = this.net.accept(this.fd);
+      } catch (e) {
+        this.events.error((e as Error).message);
+        return;
+      }
+      if (!c) return;
+      if (!this.events.admit()) {
+        this.net.close(c.fd);
+        this.refused++;
+        this.events.refused(c.peer);
+        continue;
+      }
+      this.accepted++;
+      this.events.accepted(c.fd, c.peer);
+    }
+  }
+
+  close(): void {
+    this.reg.remove();
+    this.net.close(this.fd);
+  }
+}

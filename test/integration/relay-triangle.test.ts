@@ -1,0 +1,103 @@
+/**
+ * Failover in a triangle of relays. B's links to C and to A run through
+ * test proxies so the test can cut one; A links to C directly.
+ *
+ *              peer1
+ *                │
+ *                B
+ *     proxyBA  ╱   ╲  proxyBC
+ *             A ─── C
+ *                   │
+ *                 peer2
+ *
+ * peer1 streams data to peer2 every 5 ms. B's route to peer2 goes direct
+ * to C (the first arrival of peer2's flood) with A as the backup; cutting
+ * B-C must move the stream to B-A-C within one second.
+ */
+import { afterAll, expect, test } from "bun:test";
+import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
+import { freePort, NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { TcpProxy } from "../helpers/tcp-proxy.ts";
+
+const proxies: TcpProxy[] = [];
+afterAll(async () => {
+  for (const p of proxies) p.cut();
+  await stopAll();
+});
+
+test("cutting the preferred link moves traffic to the other path in under a second", async () => {
+  const [pA, pC, pB] = [await freePort(), await freePort(), await freePort()];
+  const C = new NodeProc("C", {
+    node_name: "tri-c",
+    transports: [{ type: "legacy_tcp_listen", port: pC, keys: ["k"] }],
+  });
+  await C.waitLog(/listening on/);
+  const A = new NodeProc("A", {
+    node_name: "tri-a",
+    transports: [
+      { type: "legacy_tcp_listen", port: pA, keys: ["k"] },
+      { type: "legacy_tcp_connect", host: "127.0.0.1", port: pC, key: "k" },
+    ],
+  });
+  await A.waitLog(/link \d+ up: to 127\.0\.0\.1/);
+  const proxyBA = new TcpProxy(pA);
+  const proxyBC = new TcpProxy(pC);
+  proxies.push(proxyBA, proxyBC);
+  const B = new NodeProc("B", {
+    node_name: "tri-b",
+    transports: [
+      { type: "legacy_tcp_connect", host: "127.0.0.1", port: proxyBA.port, key: "k" },
+      { type: "legacy_tcp_connect", host: "127.0.0.1", port: proxyBC.port, key: "k" },
+      { type: "legacy_tcp_listen", port: pB, keys: ["k"] },
+    ],
+  });
+  await B.waitLog(/link 2 up/);
+
+  const peer1 = await LegacyPeer.connect(pB, "k");
+  const peer2 = await LegacyPeer.connect(pC, "k");
+  peer2.announce("tri-peer2");
+  await peer1.until(() => peer1.received(0, "tri-peer2").length > 0, 5000, "peer2's flood at peer1");
+  await B.waitLog(/route added: \S+ \(tri-peer2\) via link/);
+
+  const [src, dst] = [meshIpv6("tri-peer1"), meshIpv6("tri-peer2")];
+  let seq = 0;
+  const sentAt = new Map<number, number>();
+  const timer = setInterval(() => {
+    const body = new Uint8Array(64);
+    new DataView(body.buffer).setUint32(0, ++seq);
+    sentAt.set(seq, performance.now());
+    peer1.send(meshPacket(3, ipv6Datagram(src, dst, body)));
+  }, 5);
+  const seqOf = (p: Uint8Array) => new DataView(p.buffer, p.byteOffset + 9 + 40).getUint32(0);
+  try {
+    await peer2.until(() => peer2.received(3).length >= 40, 5000, "the stream to flow");
+    const viaBC = proxyBC.bytes;
+    await peer2.until(() => peer2.received(3).length >= 80, 5000, "more of the stream");
+    expect(proxyBC.bytes - viaBC).toBeGreaterThan(40 * 100); // the stream really runs over B-C
+
+    const cutAt = performance.now();
+    const lastSeqBefore = seq;
+    proxyBC.cut();
+    await peer2.until(
+      () => peer2.received(3).some((p) => seqOf(p) > lastSeqBefore),
+      5000,
+      "a packet sent after the cut to arrive",
+    );
+    const first = peer2.received(3).find((p) => seqOf(p) > lastSeqBefore) as Uint8Array;
+    const arrivedAfter = performance.now() - cutAt;
+    const lost = [...Array(seq).keys()]
+      .map((i) => i + 1)
+      .filter((s) => s <= seqOf(first) && !peer2.received(3).some((p) => seqOf(p) === s));
+    console.log(
+      `failover: first packet over B-A-C ${arrivedAfter.toFixed(0)} ms after the cut (sent ${(
+        (sentAt.get(seqOf(first)) ?? 0) - cutAt
+      ).toFixed(0)} ms after it); ${lost.length} packets lost`,
+    );
+    expect(arrivedAfter).toBeLessThan(1000);
+    await B.waitLog(/link \d+ down/);
+  } finally {
+    clearInterval(timer);
+    peer1.close();
+    peer2.close();
+  }
+}, 60_000);

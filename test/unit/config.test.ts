@@ -1,0 +1,134 @@
+/** Config validation: the original's format, our defaults, and every mistake named by its JSON path. */
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type CliIo, runCli } from "../../src/cli/app.ts";
+import { parseConfig } from "../../src/config/load.ts";
+
+const base = {
+  node_name: "n1",
+  ipv4_addresses: ["10.0.0.1"],
+  transports: [
+    { type: "legacy_tcp_listen", port: 4040, keys: ["a", "b"] },
+    { type: "legacy_tcp_connect", host: "example.net", port: 4040, key: "a" },
+  ],
+};
+
+describe("valid configs", () => {
+  test("the original's format parses, with our defaults filled in", () => {
+    const r = parseConfig(JSON.stringify({ ...base, linux_tuntap: false }));
+    expect(r).toMatchObject({ ok: true, warnings: [] });
+    if (!r.ok) return;
+    expect(r.config.interface_name).toBe("smolmesh1");
+    expect(r.config.log_level).toBe("info");
+    expect(r.config.transports[0]).toMatchObject({ bind: "::" });
+    expect(r.config.transports[1]).toMatchObject({ cipher: "speck" });
+  });
+
+  test("config.example.json is valid", async () => {
+    const text = await Bun.file(join(import.meta.dir, "../../config.example.json")).text();
+    expect(parseConfig(text)).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  test("unknown fields are warnings with their path, and the node still starts", () => {
+    const r = parseConfig(
+      JSON.stringify({ ...base, colour: "blue", transports: [{ ...base.transports[0], extra: 1 }] }),
+    );
+    expect(r.ok).toBe(true);
+    expect(r.warnings).toEqual(["transports[0].extra: unknown field, ignored", "colour: unknown field, ignored"]);
+  });
+});
+
+const bad: [string, unknown, RegExp][] = [
+  ["not JSON", "{node_name:", /^not valid JSON/],
+  ["an array", "[]", /expected a JSON object at the top level/],
+  ["no name", { transports: [] }, /^node_name: expected the node's name as a string, got nothing/],
+  ["empty name", { node_name: "" }, /^node_name: expected a non-empty node name, got ""/],
+  [
+    "port as text",
+    { ...base, transports: [{ type: "legacy_tcp_listen", port: "4040", keys: ["a"] }] },
+    /^transports\[0\]\.port: expected a port number .*, got "4040"/,
+  ],
+  [
+    "port 0",
+    { ...base, transports: [{ type: "legacy_tcp_listen", port: 0, keys: ["a"] }] },
+    /^transports\[0\]\.port: expected a port number/,
+  ],
+  [
+    "port too big",
+    { ...base, transports: [{ type: "legacy_tcp_connect", host: "h", port: 70000, key: "a" }] },
+    /^transports\[0\]\.port: .* got 70000/,
+  ],
+  [
+    "misspelt type",
+    { ...base, transports: [{ type: "legacy_tcp_lisen", port: 1, keys: ["a"] }] },
+    /^transports\[0\]\.type: expected "legacy_tcp_connect" or "legacy_tcp_listen", got "legacy_tcp_lisen"/,
+  ],
+  [
+    "no keys",
+    { ...base, transports: [{ type: "legacy_tcp_listen", port: 1, keys: [] }] },
+    /^transports\[0\]\.keys: expected at least one key/,
+  ],
+  [
+    "key as number",
+    { ...base, transports: [{ type: "legacy_tcp_connect", host: "h", port: 1, key: 5 }] },
+    /^transports\[0\]\.key: expected a shared key as a string, got 5/,
+  ],
+  [
+    "no host",
+    { ...base, transports: [{ type: "legacy_tcp_connect", port: 1, key: "k" }] },
+    /^transports\[0\]\.host: expected a host name or IP address, got nothing/,
+  ],
+  [
+    "short IPv4",
+    { ...base, ipv4_addresses: ["10.1"] },
+    /^ipv4_addresses\[0\]: expected an IPv4 address in dotted-quad form/,
+  ],
+  ["tuntap as text", { ...base, linux_tuntap: "yes" }, /^linux_tuntap: expected true or false, got "yes"/],
+  [
+    "bad bind",
+    { ...base, transports: [{ type: "legacy_tcp_listen", port: 1, keys: ["k"], bind: "everywhere" }] },
+    /^transports\[0\]\.bind: expected an IPv4 or IPv6 address/,
+  ],
+  [
+    "long interface name",
+    { ...base, interface_name: "a-very-long-interface" },
+    /^interface_name: expected an interface name of 1-15/,
+  ],
+  [
+    "unknown cipher",
+    { ...base, transports: [{ type: "legacy_tcp_connect", host: "h", port: 1, key: "k", cipher: "aes" }] },
+    /^transports\[0\]\.cipher: expected "speck"/,
+  ],
+  ["bad log level", { ...base, log_level: "loud" }, /^log_level: expected one of error, warn, info, debug, got "loud"/],
+];
+
+describe("config mistakes are refused with the JSON path", () => {
+  test.each(bad)("%s", (_name, input, msg) => {
+    const r = parseConfig(typeof input === "string" ? input : JSON.stringify(input));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors[0]).toMatch(msg);
+  });
+
+  test("every mistake is reported at once", () => {
+    const r = parseConfig(JSON.stringify({ node_name: 1, ipv4_addresses: ["x"], linux_tuntap: 3 }));
+    expect(r.ok ? [] : r.errors).toHaveLength(3);
+  });
+
+  test("meshnode refuses a bad config before starting anything: exit 2, the file and the field named", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smolmesh-cfg-"));
+    const path = join(dir, "config.json");
+    writeFileSync(
+      path,
+      JSON.stringify({ ...base, transports: [{ type: "legacy_tcp_listen", port: "x", keys: ["a"] }] }),
+    );
+    const err: string[] = [];
+    const io: CliIo = { out: () => {}, err: (t) => err.push(t), color: false };
+    expect(await runCli(["meshnode", path], io)).toBe(2);
+    expect(err.join("")).toContain(`smolmesh: ${path}: transports[0].port: expected a port number`);
+    expect(await runCli(["meshnode", join(dir, "missing.json")], io)).toBe(2);
+    expect(err.join("")).toMatch(/cannot read config .*missing\.json: ENOENT/);
+  });
+});
