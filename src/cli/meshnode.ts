@@ -8,7 +8,7 @@ import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { loadPacketHash } from "../mesh/packet-hash.ts";
 import { type Level, Logger } from "../node/log.ts";
 import { MeshNode } from "../node/node.ts";
-import { currentPlatform } from "../platform/index.ts";
+import { currentPlatform, PrivilegeError } from "../platform/index.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs, UsageError } from "./_usage-error.ts";
 
@@ -51,21 +51,21 @@ export const meshnodeCommand = defineCommand({
     }
     const config = readConfig(args.config);
     const log = new Logger({ level: (level as Level | undefined) ?? config.log_level });
-    if (config.linux_tuntap || config.windows_tuntap) {
-      throw new ExitError(
-        "the TUN device is not supported by this build yet; set linux_tuntap to false to run a relay node",
-        1,
-      );
+    if (config.windows_tuntap && process.platform !== "win32") {
+      log.warn("windows_tuntap is set but this is not Windows; ignoring it");
     }
     const failed = cryptoSelfTest();
     if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
     const node = new MeshNode(config, currentPlatform(), await loadPacketHash(), log);
-    log.info(`node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting as a relay`);
+    log.info(
+      `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${config.linux_tuntap ? "" : " as a relay"}`,
+    );
     try {
       node.start();
     } catch (e) {
       node.stop();
-      throw new ExitError((e as Error).message, 1);
+      if (e instanceof PrivilegeError) throw new ExitError(e.message, 1);
+      throw new ExitError(`cannot start: ${(e as Error).message}`, 1);
     }
     const stop = (sig: string) => {
       log.info(`${sig}: stopping`);

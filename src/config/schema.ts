@@ -62,6 +62,13 @@ export const configSchema = z.strictObject({
     .string({ error: "an interface name" })
     .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: "an interface name of 1-15 letters, digits, '_', '.' or '-'" })
     .default("smolmesh1"),
+  /** TUN MTU. Large by default: per-packet cost dominates on TCP links (see README). */
+  mtu: z
+    .number({ error: "an MTU (an integer from 1280 to 65000)" })
+    .int({ error: "an MTU (an integer from 1280 to 65000)" })
+    .min(1280, { error: "an MTU (an integer from 1280 to 65000)" })
+    .max(65000, { error: "an MTU (an integer from 1280 to 65000)" })
+    .default(65000),
   log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 

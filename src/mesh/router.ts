@@ -295,17 +295,36 @@ export class Router {
 
   /**
    * An IP packet from this node's TUN device: wrap it as cmd 3 and route it.
-   * Returns false when it was dropped (no route, unparseable, queue full).
+   * "no-route" is worth an ICMP unreachable to the sender; "unroutable"
+   * (multicast, link-local, malformed) is dropped silently.
    */
-  fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number): boolean {
-    if (len > this.scratch.length - HEADER) return false;
+  fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number): LocalResult {
+    if (len > this.scratch.length - HEADER) return "unroutable";
+    const dest = destinationOf(ipPacket.subarray(off, off + len));
+    if (!dest.ok) return "unroutable";
+    const d = ipPacket[off + dest.offset] as number;
+    if (
+      dest.version === 6
+        ? d === 0xff || (d === 0xfe && ((ipPacket[off + dest.offset + 1] as number) & 0xc0) === 0x80)
+        : d >= 224
+    ) {
+      return "unroutable";
+    }
     this.counters.dataFromLocal++;
+    const key = addrKey(ipPacket, off + dest.offset, dest.length);
+    const hop = this.table.nextHop(key, -1);
+    if (hop < 0) {
+      this.counters.dataNoRoute++;
+      return "no-route";
+    }
     writeHeader(this.scratch, 0, now, CMD_DATA);
     this.scratch.set(ipPacket.subarray(off, off + len), HEADER);
     const total = HEADER + len;
     this.data.checkAndAdd(this.cfg.hash(this.scratch, 0, total));
-    const before = this.counters.dataForwarded;
-    this.route(-1, this.scratch, 0, total);
-    return this.counters.dataForwarded > before;
+    if (!this.sendTo(hop, this.scratch, 0, total, true)) return "dropped";
+    this.counters.dataForwarded++;
+    return "sent";
   }
 }
+
+export type LocalResult = "sent" | "no-route" | "unroutable" | "dropped";

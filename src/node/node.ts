@@ -2,7 +2,7 @@
  * A mesh node: the reactor, the router, and the links its transports make,
  * wired together. Owns every link; the router only sees link ids.
  */
-import { formatSocketAddress } from "../addr/format.ts";
+import { formatIp, formatSocketAddress } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
 import type { Config } from "../config/schema.ts";
@@ -20,6 +20,7 @@ import { type Direction, Link } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
+import { TunPort } from "./tun-port.ts";
 
 export interface NodeLimits {
   handshakeMs: number;
@@ -43,6 +44,7 @@ export class MeshNode implements RouterOutput {
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
   private readonly listenKeys: KeyCandidate[][] = [];
+  tun: TunPort | undefined;
 
   constructor(
     readonly config: Config,
@@ -62,14 +64,27 @@ export class MeshNode implements RouterOutput {
         nameToIpv6,
         hash,
         random: Math.random,
-        hasTun: false,
+        hasTun: config.linux_tuntap,
       },
       this,
     );
   }
 
-  /** Opens listeners (throws if one cannot bind) and starts connectors. */
+  /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
   start(): void {
+    if (this.config.linux_tuntap) {
+      const ipv4 = this.config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array);
+      const ipv6 = nameToIpv6(this.config.node_name);
+      const dev = this.platform.openTun({
+        name: this.config.interface_name,
+        mtu: this.config.mtu,
+        addresses: [ipv6, ...ipv4],
+      });
+      this.tun = new TunPort(dev, this.reactor, this.router, { ipv6, ipv4: ipv4[0] }, this.log);
+      this.log.info(
+        `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${[ipv6, ...ipv4].map(formatIp).join(", ")}`,
+      );
+    }
     for (const t of this.config.transports) {
       if (t.type !== "legacy_tcp_listen") continue;
       const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
@@ -176,12 +191,13 @@ export class MeshNode implements RouterOutput {
     return this.links.get(link)?.send(b, off, len, data) ?? false;
   }
 
-  deliver(_b: Uint8Array, _off: number, _len: number): void {
-    // relay nodes have no TUN; the router does not call this when hasTun is false
+  deliver(b: Uint8Array, off: number, len: number): void {
+    this.tun?.write(b, off, len);
   }
 
   routeAdded(r: Route): void {
     this.log.info(`route added: ${describeRoute(r)} via link ${r.hops[0]}`);
+    this.tun?.routeAdded(r);
   }
 
   routeChanged(r: Route): void {
@@ -192,6 +208,7 @@ export class MeshNode implements RouterOutput {
 
   routeRemoved(r: Route): void {
     this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
+    this.tun?.routeRemoved(r);
   }
 
   stale(link: number, offsetMs: number): void {
@@ -209,6 +226,8 @@ export class MeshNode implements RouterOutput {
     for (const c of this.connectors) c.stop();
     for (const l of this.listeners) l.close();
     for (const link of [...this.links.values()]) link.close("node stopping");
+    this.tun?.close();
+    this.tun = undefined;
     this.reactor.stop();
   }
 

@@ -6,14 +6,37 @@ import type { PollBackend } from "../reactor/backend.ts";
 import type { NetApi } from "../reactor/net-api.ts";
 import { linuxNet } from "./linux/net.ts";
 import { LinuxPoll } from "./linux/poll.ts";
+import { TunPermissionError } from "./linux/tun.ts";
+import { LinuxTun } from "./linux/tun-device.ts";
+import { TUN_PRIVILEGE_MESSAGE, type TunDevice, type TunOptions } from "./tun-api.ts";
+
+export type { TunDevice, TunOptions };
+
+/** The process may not create the TUN device; the message says what to do. */
+export class PrivilegeError extends Error {
+  override readonly name = "PrivilegeError";
+}
 
 export interface Platform {
   readonly name: string;
   poll(): PollBackend;
   readonly net: NetApi;
+  /** Creates the TUN device; throws PrivilegeError without the privilege. */
+  openTun(opts: TunOptions): TunDevice;
+}
+
+function openLinuxTun(opts: TunOptions): TunDevice {
+  try {
+    return new LinuxTun(opts);
+  } catch (e) {
+    if (e instanceof TunPermissionError) throw new PrivilegeError(TUN_PRIVILEGE_MESSAGE);
+    throw e;
+  }
 }
 
 export function currentPlatform(): Platform {
-  if (process.platform === "linux") return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet };
+  if (process.platform === "linux") {
+    return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet, openTun: openLinuxTun };
+  }
   throw new Error(`smolmesh does not run on ${process.platform} yet (Linux is supported; Windows is planned)`);
 }

@@ -5,7 +5,7 @@
  * afterAll so a failing test still cleans up).
  */
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -39,16 +39,27 @@ export class NodeProc {
     readonly name: string,
     config: object,
     extraArgs: string[] = [],
+    opts: { netns?: string; asUser?: number } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `smolmesh-${name}-`));
     const cfgPath = join(this.dir, "config.json");
     writeFileSync(cfgPath, JSON.stringify(config, null, 2));
-    this.proc = Bun.spawn([process.execPath, join(ROOT, "src/cli/main.ts"), "meshnode", cfgPath, ...extraArgs], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
+    if (opts.asUser !== undefined) chmodSync(this.dir, 0o755);
+    const prefix = [
+      ...(opts.netns ? ["ip", "netns", "exec", opts.netns] : []),
+      ...(opts.asUser !== undefined
+        ? ["setpriv", `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, "--clear-groups", "--inh-caps=-all"]
+        : []),
+    ];
+    this.proc = Bun.spawn(
+      [...prefix, process.execPath, join(ROOT, "src/cli/main.ts"), "meshnode", cfgPath, ...extraArgs],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
     running.add(this);
     this.pump(this.proc.stderr);
     this.pump(this.proc.stdout);

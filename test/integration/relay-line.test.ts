@@ -134,7 +134,11 @@ describe("a line of three relays", () => {
     for (let batch = 0; batch <= 3; batch++) {
       if (batch > 0) await sendBatch(15_000);
       peerA.announce(`mark-${batch}`);
-      await peerC.until(() => peerC.received(0, `mark-${batch}`).length > 0, 30_000, `B to work through batch ${batch}`);
+      await peerC.until(
+        () => peerC.received(0, `mark-${batch}`).length > 0,
+        30_000,
+        `B to work through batch ${batch}`,
+      );
       samples.push(B.rssKiB());
     }
     console.log(`B RSS (KiB) with a stalled peer, after 12 MB then each further 18 MB: ${samples.join(", ")}`);

@@ -270,11 +270,18 @@ describe("data", () => {
     router.receive(1, f, 0, f.length, T);
     out.take();
     const ip = ipv6Packet(nameToIpv6("max"), 10);
-    expect(router.fromLocal(ip, 0, ip.length, T)).toBe(true);
+    expect(router.fromLocal(ip, 0, ip.length, T)).toBe("sent");
     const [s] = out.take();
     expect(s?.bytes.length).toBe(9 + 50);
     expect(s?.bytes[8]).toBe(3);
-    expect(router.fromLocal(ipv6Packet(nameToIpv6("nobody")), 0, 40, T)).toBe(false);
+    expect(router.fromLocal(ipv6Packet(nameToIpv6("nobody")), 0, 40, T)).toBe("no-route");
+    const multicast = ipv6Packet(Uint8Array.from([0xff, 2, ...new Array(13).fill(0), 2]));
+    expect(router.fromLocal(multicast, 0, 40, T)).toBe("unroutable");
+    const linkLocal = ipv6Packet(Uint8Array.from([0xfe, 0x80, ...new Array(14).fill(1)]));
+    expect(router.fromLocal(linkLocal, 0, 40, T)).toBe("unroutable");
+    expect(router.fromLocal(ipv4Packet([224, 0, 0, 1]), 0, 20, T)).toBe("unroutable");
+    out.full.add(1);
+    expect(router.fromLocal(ip, 0, ip.length, T)).toBe("dropped");
   });
 
   test("random bytes from a peer never throw", () => {

@@ -27,6 +27,9 @@ const SYMBOLS = {
   open: { args: [ptr, i32, i32], returns: i32 },
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   geteuid: { args: [], returns: u32 },
+  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64_fast },
+  recv: { args: [i32, ptr, u64, i32], returns: i64_fast },
+  if_nametoindex: { args: [ptr], returns: u32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
@@ -51,6 +54,7 @@ export function errno(): number {
 export const E = {
   EPERM: 1,
   ENOENT: 2,
+  ESRCH: 3,
   EINTR: 4,
   EBADF: 9,
   EAGAIN: 11,

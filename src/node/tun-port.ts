@@ -1,0 +1,152 @@
+/**
+ * The node's side of the TUN device: packets the kernel sends into it go
+ * to the router; packets the router delivers are written out; learned
+ * destinations become kernel routes. A packet with no route is answered
+ * with ICMP/ICMPv6 unreachable (at most `icmpPerSecond`), so applications
+ * fail at once instead of timing out.
+ */
+import { formatIp } from "../addr/format.ts";
+import type { Route, Router } from "../mesh/router.ts";
+import { icmpv4Unreachable, icmpv6Unreachable } from "../packet/icmp-unreachable.ts";
+import type { TunDevice } from "../platform/tun-api.ts";
+import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
+import type { Logger } from "./log.ts";
+
+export interface TunStats {
+  packetsIn: number;
+  bytesIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  noRoute: number;
+  unroutable: number;
+  queueDrops: number;
+  writeDrops: number;
+  icmpSent: number;
+  routeErrors: number;
+}
+
+const READS_PER_TURN = 64;
+
+export class TunPort {
+  readonly stats: TunStats = {
+    packetsIn: 0,
+    bytesIn: 0,
+    packetsOut: 0,
+    bytesOut: 0,
+    noRoute: 0,
+    unroutable: 0,
+    queueDrops: 0,
+    writeDrops: 0,
+    icmpSent: 0,
+    routeErrors: 0,
+  };
+  private readonly buf = new Uint8Array(65536);
+  private readonly reg: Registration;
+  private icmpWindow = 0;
+  private icmpInWindow = 0;
+
+  constructor(
+    readonly dev: TunDevice,
+    private readonly reactor: Reactor,
+    private readonly router: Router,
+    private readonly self: { ipv6: Uint8Array; ipv4: Uint8Array | undefined },
+    private readonly log: Logger,
+    private readonly icmpPerSecond = 100,
+  ) {
+    this.reg = reactor.add(dev.fd, READ, () => this.readSome());
+  }
+
+  private readSome(): void {
+    for (let i = 0; i < READS_PER_TURN; i++) {
+      let n: number;
+      try {
+        n = this.dev.read(this.buf, 0, this.buf.length);
+      } catch (e) {
+        this.log.limit("tun-read", "error", (e as Error).message);
+        return;
+      }
+      if (n <= 0) return;
+      this.stats.packetsIn++;
+      this.stats.bytesIn += n;
+      switch (this.router.fromLocal(this.buf, 0, n, Date.now())) {
+        case "sent":
+          break;
+        case "no-route":
+          this.stats.noRoute++;
+          this.unreachable(n);
+          break;
+        case "unroutable":
+          this.stats.unroutable++;
+          break;
+        case "dropped":
+          this.stats.queueDrops++;
+          break;
+      }
+    }
+  }
+
+  private unreachable(n: number): void {
+    const now = this.reactor.now();
+    if (now - this.icmpWindow >= 1000) {
+      this.icmpWindow = now;
+      this.icmpInWindow = 0;
+    }
+    if (this.icmpInWindow >= this.icmpPerSecond) return;
+    const pkt = this.buf.subarray(0, n);
+    const v4 = (this.buf[0] as number) >> 4 === 4;
+    const from = v4 ? (this.self.ipv4 ?? pkt.subarray(16, 20).slice()) : this.self.ipv6;
+    const answer = v4 ? icmpv4Unreachable(pkt, from) : icmpv6Unreachable(pkt, from);
+    if (!answer) return;
+    this.icmpInWindow++;
+    if (this.write(answer, 0, answer.length)) this.stats.icmpSent++;
+  }
+
+  /** Writes one IP packet into the device; false when its queue is full. */
+  write(b: Uint8Array, off: number, len: number): boolean {
+    let n: number;
+    try {
+      n = this.dev.write(b, off, len);
+    } catch (e) {
+      this.log.limit("tun-write", "error", (e as Error).message);
+      n = -1;
+    }
+    if (n < 0) {
+      this.stats.writeDrops++;
+      return false;
+    }
+    this.stats.packetsOut++;
+    this.stats.bytesOut += len;
+    return true;
+  }
+
+  routeAdded(r: Route): void {
+    try {
+      this.dev.addRoute(r.addr);
+    } catch (e) {
+      this.stats.routeErrors++;
+      this.log.limit(
+        `route ${formatIp(r.addr)}`,
+        "error",
+        `cannot add route to ${formatIp(r.addr)}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  routeRemoved(r: Route): void {
+    try {
+      this.dev.deleteRoute(r.addr);
+    } catch (e) {
+      this.stats.routeErrors++;
+      this.log.limit(
+        `route ${formatIp(r.addr)}`,
+        "error",
+        `cannot remove route to ${formatIp(r.addr)}: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  close(): void {
+    this.reg.remove();
+    this.dev.close();
+  }
+}

@@ -1,0 +1,28 @@
+/** The virtual network device, one implementation per OS (Linux TUN; Wintun later). */
+
+export interface TunOptions {
+  name: string;
+  mtu: number;
+  /** Addresses of this node: 16-byte IPv6 /128 and 4-byte IPv4 /32. */
+  addresses: Uint8Array[];
+}
+
+export interface TunDevice {
+  /** Pollable handle for the reactor. */
+  readonly fd: number;
+  readonly name: string;
+  /** One IP packet into buf[off..]; its length, or -1 when none is waiting. */
+  read(buf: Uint8Array, off: number, len: number): number;
+  /** One IP packet; its length, or -1 when the device queue is full. */
+  write(buf: Uint8Array, off: number, len: number): number;
+  /** Routes a /32 or /128 to the device. */
+  addRoute(ip: Uint8Array): void;
+  deleteRoute(ip: Uint8Array): void;
+  readonly routeCount: number;
+  /** Removes the routes it added and the device. */
+  close(): void;
+}
+
+/** Thrown by `openTun` when the process lacks the privilege. */
+export const TUN_PRIVILEGE_MESSAGE =
+  "needs root or CAP_NET_ADMIN to create the TUN device; run with sudo, or set linux_tuntap to false for a relay node";
