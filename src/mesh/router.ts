@@ -35,6 +35,10 @@ export interface RouterOutput {
   routeAdded(route: Route): void;
   /** A destination's primary hop changed (informational). */
   routeChanged(route: Route): void;
+  /** We flooded our own addresses to `links` links (informational). */
+  originated?(links: number): void;
+  /** A destination gained a backup hop (informational). */
+  routeBackup?(route: Route, link: number): void;
   /** A destination was not heard from for the validity window (remove its kernel route). */
   routeRemoved(route: Route): void;
   /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
@@ -82,6 +86,7 @@ export type Counter = (typeof COUNTERS)[number];
 
 const ORIGINATE_MIN_MS = 5000;
 const ORIGINATE_SPREAD_MS = 5000;
+const ORIGINATE_COALESCE_MS = 500;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const NAME_CACHE_MAX = 4096;
 
@@ -97,6 +102,7 @@ export class Router {
   private readonly data: DataFilter;
   private readonly nameCache = new Map<string, Uint8Array>();
   private nextOriginate = 0;
+  private lastOriginate = Number.NEGATIVE_INFINITY;
   /** Our newest own floods, replayed to links that come up. */
   private ownFloods: Uint8Array[] = [];
   private readonly scratch = new Uint8Array(HEADER + 65535);
@@ -125,13 +131,27 @@ export class Router {
     return this.ours.has(key);
   }
 
-  /** A link finished its handshake: send it the newest flood of every origin we know. */
+  /**
+   * A link finished its handshake: send it the newest flood of every origin
+   * we know, and flood our own addresses afresh on every link. A fresh
+   * flood (not a replay) matters: a replayed one may already have reached
+   * the new neighbour another way and die there as a duplicate, so nodes
+   * beyond it would learn no backup route through it until our next
+   * periodic flood. Fresh floods are coalesced to one per
+   * ORIGINATE_COALESCE_MS when many links come up together.
+   */
   linkUp(link: number, now: number): void {
     this.links.add(link);
-    for (const f of this.ownFloods) this.sendTo(link, f, 0, f.length, false);
     for (const r of this.table.values()) {
       if (r.hops.length === 0 || Math.abs(now - r.ts) > VALIDITY_MS) continue;
       if (this.sendTo(link, r.flood, 0, r.flood.length, false)) this.counters.replayed++;
+    }
+    if (now - this.lastOriginate >= ORIGINATE_COALESCE_MS) {
+      this.originate(now);
+      this.nextOriginate = now + ORIGINATE_MIN_MS + this.cfg.random() * ORIGINATE_SPREAD_MS;
+    } else {
+      for (const f of this.ownFloods) this.sendTo(link, f, 0, f.length, false);
+      this.nextOriginate = Math.min(this.nextOriginate, this.lastOriginate + ORIGINATE_COALESCE_MS);
     }
   }
 
@@ -157,6 +177,7 @@ export class Router {
   }
 
   private originate(now: number): void {
+    this.lastOriginate = now;
     const own = [
       buildPacket(now, CMD_NAME, this.nameBytes),
       ...this.cfg.ipv4.map((a) => buildPacket(now, CMD_IPV4, a)),
@@ -167,6 +188,7 @@ export class Router {
       this.counters.floodsOriginated++;
       for (const l of this.links) this.sendTo(l, p, 0, p.length, false);
     }
+    this.out.originated?.(this.links.size);
   }
 
   private sendTo(link: number, b: Uint8Array, off: number, len: number, data: boolean): boolean {
@@ -237,6 +259,7 @@ export class Router {
       const r = this.table.get(key) as Route;
       if (u === "added") this.out.routeAdded(r);
       else if (u === "changed") this.out.routeChanged(r);
+      else if (u === "backup") this.out.routeBackup?.(r, link);
     }
     if (duplicate) {
       this.counters.duplicateFloods++;

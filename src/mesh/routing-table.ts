@@ -32,6 +32,7 @@ export interface Route {
   flood: Uint8Array;
 }
 
+/** What `learn` did: a new route, a new primary, a hop new to the route, or nothing to report. */
 export type Update = "added" | "changed" | "backup" | "none";
 
 export class RoutingTable {
@@ -97,7 +98,8 @@ export class RoutingTable {
       if (i >= 0) r.hops.splice(i, 1);
       r.hops.splice(r.fresh, 0, link);
       r.fresh++;
-      return r.hops[0] === link ? "changed" : "backup";
+      if (r.hops[0] === link) return "changed";
+      return i < 0 ? "backup" : "none"; // a known hop re-ranked is not news
     }
     return "none";
   }

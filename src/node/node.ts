@@ -206,6 +206,14 @@ export class MeshNode implements RouterOutput {
     );
   }
 
+  originated(links: number): void {
+    this.log.debug(`flooded our addresses to ${links} link${links === 1 ? "" : "s"}`);
+  }
+
+  routeBackup(r: Route, link: number): void {
+    this.log.debug(`route backup: ${describeRoute(r)} via link ${link} (rank ${r.hops.indexOf(link) + 1})`);
+  }
+
   routeRemoved(r: Route): void {
     this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
     this.tun?.routeRemoved(r);

@@ -32,6 +32,9 @@ export class Recorder implements RouterOutput {
   routeChanged(r: Route): void {
     this.events.push(`changed ${r.name ?? r.kind} via ${r.hops[0] ?? "none"}`);
   }
+  routeBackup(r: Route, link: number): void {
+    this.events.push(`backup ${r.name ?? r.kind} via ${link}`);
+  }
   routeRemoved(r: Route): void {
     this.events.push(`removed ${r.name ?? r.kind}`);
   }

@@ -126,12 +126,13 @@ describe("a line of three relays", () => {
         if (peerA.queued > 1 << 20) await peerA.drained(1 << 18);
       }
     };
-    // ~12 MB fills the kernel buffers and B's queue for the sink; then three
-    // batches of ~18 MB each, all dropped at B's full queue. A leak of the
-    // dropped packets would add ~18 MB per batch; GC swings are ~10 MB.
+    // ~12 MB fills the kernel buffers and B's queue for the sink; then five
+    // batches of ~18 MB each, all dropped at B's full queue. Keeping the
+    // dropped packets would add ~90 MB; the garbage collector's sawtooth
+    // alone swings RSS by up to ~25 MB (measured over 360 MB: 75-92 MB, flat).
     await sendBatch(10_000);
     const samples: number[] = [];
-    for (let batch = 0; batch <= 3; batch++) {
+    for (let batch = 0; batch <= 5; batch++) {
       if (batch > 0) await sendBatch(15_000);
       peerA.announce(`mark-${batch}`);
       await peerC.until(
@@ -143,7 +144,7 @@ describe("a line of three relays", () => {
     }
     console.log(`B RSS (KiB) with a stalled peer, after 12 MB then each further 18 MB: ${samples.join(", ")}`);
     const first = samples[0] as number;
-    expect(Math.max(...samples) - first).toBeLessThan(20 * 1024);
+    expect(Math.max(...samples) - first).toBeLessThan(40 * 1024);
     close();
   }, 120_000);
 

@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { keyOf } from "../../src/mesh/addr-key.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
-import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, VALIDITY_MS } from "../../src/mesh/packet.ts";
+import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, readTs, VALIDITY_MS } from "../../src/mesh/packet.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import { dataPacket, ipv4Packet, ipv6Packet, makeRouter } from "../helpers/router-harness.ts";
 import { utf8 } from "../helpers/vectors.ts";
@@ -105,7 +105,7 @@ describe("floods", () => {
 
   test("floods about our own addresses are passed on but never routed", () => {
     const { router, out } = up([1, 2]);
-    const f = nameFlood("self");
+    const f = nameFlood("self", T + 1);
     router.receive(1, f, 0, f.length, T);
     expect(router.table.size).toBe(0);
     expect(out.take().length).toBe(1);
@@ -179,20 +179,50 @@ describe("links", () => {
     expect(out.events.at(-1)).toBe("changed fay via 3");
   });
 
-  test("a link that comes up gets our floods and the newest flood of every known origin", () => {
+  test("a link that comes up gets the newest flood of every known origin, and fresh floods of ours go everywhere", () => {
     const { router, out } = makeRouter(hash, { ipv4: [[10, 0, 0, 7]] });
     router.linkUp(1, T);
-    router.tick(T);
+    expect(out.take().map((s) => [s.link, s.bytes[8]])).toEqual([
+      [1, CMD_NAME],
+      [1, CMD_IPV4],
+    ]);
     const g = nameFlood("gus");
     const h = nameFlood("hal");
     router.receive(1, g, 0, g.length, T);
     router.receive(1, h, 0, h.length, T);
     out.take();
-    router.linkUp(2, T + 10);
+    router.linkUp(2, T + 1000);
     const sent = out.take();
-    expect(sent.every((s) => s.link === 2 && !s.data)).toBe(true);
-    expect(sent.length).toBe(4);
+    // replays of gus and hal to the new link, then our fresh floods on both links
+    expect(sent.map((s) => s.link)).toEqual([2, 2, 1, 2, 1, 2]);
+    expect(sent.slice(2).every((s) => readTs(s.bytes, 0) === T + 1000)).toBe(true);
     expect(router.counters.replayed).toBe(2);
+  });
+
+  test("links coming up together share one fresh flood", () => {
+    const { router, out } = makeRouter(hash);
+    router.linkUp(1, T);
+    router.linkUp(2, T + 10);
+    router.linkUp(3, T + 20);
+    const sent = out.take();
+    // link 1 got a fresh flood; 2 and 3 got a copy of it; one new flood follows at T + 500
+    expect(sent.map((s) => [s.link, readTs(s.bytes, 0)])).toEqual([
+      [1, T],
+      [2, T],
+      [3, T],
+    ]);
+    expect(router.tick(T + 499)).toBe(T + 500);
+    expect(out.take()).toEqual([]);
+    router.tick(T + 500);
+    expect(out.take().map((s) => s.link)).toEqual([1, 2, 3]);
+  });
+
+  test("backups are reported as they are learned", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("bea");
+    router.receive(1, f, 0, f.length, T);
+    router.receive(2, f, 0, f.length, T);
+    expect(out.events).toEqual(["added bea via 1", "backup bea via 2"]);
   });
 });
 
