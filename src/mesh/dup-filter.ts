@@ -11,9 +11,18 @@
 
 export type PacketHash = (b: Uint8Array, off: number, len: number) => bigint;
 
+interface FloodEntry {
+  /** When the flood may be forgotten. */
+  until: number;
+  /** The link it first arrived on (-1: we originated it). */
+  from: number;
+  /** Whether a later arrival was already echoed back to `from`. */
+  echoed: boolean;
+}
+
 export class FloodFilter {
-  /** hash -> when it may be forgotten; Map keeps insertion (= time) order. */
-  private readonly seen = new Map<bigint, number>();
+  /** Map keeps insertion (= time) order, so expiry walks from the front. */
+  private readonly seen = new Map<bigint, FloodEntry>();
   evicted = 0;
 
   constructor(
@@ -25,19 +34,30 @@ export class FloodFilter {
     return this.seen.has(h);
   }
 
-  add(h: bigint, now: number): void {
+  add(h: bigint, now: number, from: number): void {
     if (this.seen.size >= this.maxFloods) {
       const oldest = this.seen.keys().next().value as bigint;
       this.seen.delete(oldest);
       this.evicted++;
     }
-    this.seen.set(h, now + this.windowMs);
+    this.seen.set(h, { until: now + this.windowMs, from, echoed: false });
+  }
+
+  /**
+   * A copy of a known flood arrived on `link`. Returns the link it first
+   * came from if that link should now get it back (once per flood), else -1.
+   */
+  echoTarget(h: bigint, link: number): number {
+    const e = this.seen.get(h);
+    if (!e || e.echoed || e.from < 0 || e.from === link) return -1;
+    e.echoed = true;
+    return e.from;
   }
 
   /** Forgets floods whose window has passed. */
   expire(now: number): void {
-    for (const [h, until] of this.seen) {
-      if (until > now) break;
+    for (const [h, e] of this.seen) {
+      if (e.until > now) break;
       this.seen.delete(h);
     }
   }

@@ -72,6 +72,7 @@ export const COUNTERS = [
   "unknownCommand",
   "floodsAccepted",
   "floodsForwarded",
+  "floodsEchoed",
   "floodsOriginated",
   "dataForwarded",
   "dataDelivered",
@@ -184,7 +185,7 @@ export class Router {
     ];
     this.ownFloods = own;
     for (const p of own) {
-      this.floods.add(this.cfg.hash(p, 0, p.length), now);
+      this.floods.add(this.cfg.hash(p, 0, p.length), now, -1);
       this.counters.floodsOriginated++;
       for (const l of this.links) this.sendTo(l, p, 0, p.length, false);
     }
@@ -263,9 +264,15 @@ export class Router {
     }
     if (duplicate) {
       this.counters.duplicateFloods++;
+      // A second path to the origin exists through `link`; the neighbour we
+      // first heard the flood from never got it from us (we do not send a
+      // flood back where it came from), so it cannot know we are a way
+      // around it. Tell it once: that is what gives it a backup route.
+      const back = this.floods.echoTarget(h, link);
+      if (back >= 0 && this.links.has(back) && this.sendTo(back, b, off, len, false)) this.counters.floodsEchoed++;
       return;
     }
-    this.floods.add(h, now);
+    this.floods.add(h, now, link);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;

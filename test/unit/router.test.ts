@@ -44,8 +44,34 @@ describe("floods", () => {
     router.receive(1, f, 0, f.length, T + 2);
     router.receive(3, f, 0, f.length, T + 3);
     expect(router.table.get(keyOf(nameToIpv6("alice")))?.hops).toEqual([2, 3, 1]);
-    expect(out.take().length).toBe(2); // flooded once, to 1 and 3
+    // flooded once, to 1 and 3, and echoed once back to 2 when 3 proved a second path
+    expect(out.take().map((s) => s.link)).toEqual([1, 3, 2]);
     expect(router.counters.duplicateFloods).toBe(3);
+  });
+
+  test("a second arrival is echoed once to the first-arrival link, which learns us as its backup", () => {
+    const { router, out } = up([1, 2, 3]);
+    const f = nameFlood("olga");
+    router.receive(1, f, 0, f.length, T);
+    expect(out.take().map((s) => s.link)).toEqual([2, 3]);
+    router.receive(2, f, 0, f.length, T);
+    expect(out.take().map((s) => s.link)).toEqual([1]);
+    router.receive(3, f, 0, f.length, T);
+    router.receive(1, f, 0, f.length, T);
+    expect(out.take()).toEqual([]);
+    expect(router.counters.floodsEchoed).toBe(1);
+  });
+
+  test("our own floods coming back are never echoed", () => {
+    const { router, out } = makeRouter(hash);
+    router.linkUp(1, T);
+    router.linkUp(2, T + 600);
+    const own = out.take().filter((s) => s.link === 2)[0]?.bytes;
+    if (!own) throw new Error("no flood of ours was sent");
+    router.receive(1, own, 0, own.length, T + 600);
+    router.receive(2, own, 0, own.length, T + 600);
+    expect(out.take()).toEqual([]);
+    expect(router.counters.duplicateFloods).toBe(2);
   });
 
   test("a newer flood replaces the route; an older one does not", () => {
