@@ -4,19 +4,23 @@
  * usage. Usage mistakes print what was expected, never a stack trace.
  */
 import { type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
-import pkg from "../../package.json" with { type: "json" };
 import { type CliIo, processIo, setIo } from "./_io.ts";
 import { UsageError } from "./_usage-error.ts";
+import { VERSION_TEXT } from "./version.ts";
 
 export type { CliIo };
 
 import { makeRandomIpv4Command, makeRandomIpv6Command, nameToIpv6Command } from "./addresses.ts";
+import { checkCommand } from "./check.ts";
 import { ExitError, meshnodeCommand } from "./meshnode.ts";
+import { statusCommand } from "./status.ts";
 
-export const VERSION: string = pkg.version;
+export const VERSION: string = VERSION_TEXT;
 
 const subCommands: Record<string, CommandDef> = {
   meshnode: meshnodeCommand as CommandDef,
+  status: statusCommand as CommandDef,
+  check: checkCommand as CommandDef,
   "name-to-ipv6": nameToIpv6Command as CommandDef,
   "make-random-ipv6": makeRandomIpv6Command as CommandDef,
   "make-random-ipv4": makeRandomIpv4Command as CommandDef,

@@ -3,14 +3,17 @@ import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseConfig } from "../config/load.ts";
-import { LOG_LEVELS } from "../config/schema.ts";
+import { type Config, controlSocketPath, LOG_LEVELS } from "../config/schema.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { loadPacketHash } from "../mesh/packet-hash.ts";
+import { ControlServer } from "../node/control-server.ts";
 import { type Level, Logger } from "../node/log.ts";
 import { MeshNode } from "../node/node.ts";
-import { currentPlatform, PrivilegeError } from "../platform/index.ts";
+import { snapshot } from "../node/status.ts";
+import { currentPlatform, type Platform, PrivilegeError } from "../platform/index.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs, UsageError } from "./_usage-error.ts";
+import { VERSION_TEXT } from "./version.ts";
 
 /** A failure that ends the command with this exit code and message. */
 export class ExitError extends Error {
@@ -56,12 +59,16 @@ export const meshnodeCommand = defineCommand({
     }
     const failed = cryptoSelfTest();
     if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
-    const node = new MeshNode(config, currentPlatform(), await loadPacketHash(), log);
+    const platform = currentPlatform();
+    const node = new MeshNode(config, platform, await loadPacketHash(), log);
+    const startedAt = node.reactor.now();
     log.info(
       `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${config.linux_tuntap ? "" : " as a relay"}`,
     );
+    let control: ControlServer | undefined;
     try {
       node.start();
+      control = await openControl(config, node, platform, log, startedAt);
     } catch (e) {
       node.stop();
       if (e instanceof PrivilegeError) throw new ExitError(e.message, 1);
@@ -69,11 +76,46 @@ export const meshnodeCommand = defineCommand({
     }
     const stop = (sig: string) => {
       log.info(`${sig}: stopping`);
+      platform.notify("STOPPING=1");
+      control?.close();
+      control = undefined;
       node.stop();
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+    platform.notify("READY=1");
     await node.run();
     log.info("stopped");
   },
 });
+
+/**
+ * Opens the control socket. A default path we may not create (a relay run
+ * by a normal user) only costs `smolmesh status`, so it is a warning; a
+ * second live node on the same socket is an error.
+ */
+async function openControl(
+  config: Config,
+  node: MeshNode,
+  platform: Platform,
+  log: Logger,
+  startedAt: number,
+): Promise<ControlServer | undefined> {
+  const path = controlSocketPath(config);
+  if (!path) return undefined;
+  try {
+    const server = await ControlServer.open(path, node.reactor, platform.net, (req) => {
+      if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);
+      throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status")`);
+    });
+    log.info(`control socket ${path}`);
+    return server;
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/another node is running/.test(msg)) throw e;
+    log.warn(
+      `no control socket (smolmesh status will not reach this node): ${msg}; set control_socket to a writable path`,
+    );
+    return undefined;
+  }
+}

@@ -54,6 +54,7 @@ export function parseConfig(text: string): ConfigResult {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     return { ok: false, errors: [`expected a JSON object at the top level, got ${shown(raw)}`], warnings: [] };
   }
+  raw = dropComments(raw);
   const strict = configSchema.safeParse(raw);
   if (strict.success) return { ok: true, config: strict.data, warnings: [] };
   const warnings: string[] = [];
@@ -81,4 +82,15 @@ function strip(raw: unknown, issues: readonly z.core.$ZodIssue[]): unknown {
     for (const k of issue.keys) delete obj[k];
   }
   return copy;
+}
+
+/** Keys starting with "//" are comments (config.example.json uses them); they are dropped at every level. */
+function dropComments(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(dropComments);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(
+    Object.entries(v as Record<string, unknown>)
+      .filter(([k]) => !k.startsWith("//"))
+      .map(([k, x]) => [k, dropComments(x)]),
+  );
 }

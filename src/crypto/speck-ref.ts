@@ -218,7 +218,7 @@ class RefFrameCipher extends FrameCipher {
 
 /** The SPECK generation in plain TypeScript. */
 export const speckRef: LegacySuite = {
-  name: "speck-ts",
+  name: "speck (typescript)",
   hash2: multispeck2,
   hash3: multispeck3,
   direction: (encKey, macKey) => new RefFrameCipher(encKey, macKey),

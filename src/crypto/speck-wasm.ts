@@ -157,7 +157,7 @@ export function speckWasm(): SpeckWasm {
 
 /** The SPECK generation through WebAssembly. */
 export const speck: LegacySuite = {
-  name: "speck-wasm",
+  name: "speck",
   hash2: (x, y) => speckWasm().multispeck2(x, y),
   hash3: (x, y, z) => speckWasm().multispeck3(x, y, z),
   direction: (encKey, macKey) => speckWasm().direction(encKey, macKey),

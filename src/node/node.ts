@@ -45,6 +45,8 @@ export class MeshNode implements RouterOutput {
   private readonly linkOwner = new Map<number, Connector>();
   private readonly listenKeys: KeyCandidate[][] = [];
   tun: TunPort | undefined;
+  /** This node's addresses: the name-derived IPv6, then the configured IPv4s. */
+  readonly addresses: Uint8Array[];
 
   constructor(
     readonly config: Config,
@@ -53,14 +55,15 @@ export class MeshNode implements RouterOutput {
     private readonly log: Logger,
     private readonly limits: NodeLimits = DEFAULT_NODE_LIMITS,
   ) {
+    this.addresses = [nameToIpv6(config.node_name), ...config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array)];
     this.reactor = new Reactor(platform.poll(), {
       onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
     });
     this.router = new Router(
       {
         name: config.node_name,
-        ipv6: nameToIpv6(config.node_name),
-        ipv4: config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array),
+        ipv6: this.addresses[0] as Uint8Array,
+        ipv4: this.addresses.slice(1),
         nameToIpv6,
         hash,
         random: Math.random,
@@ -73,16 +76,15 @@ export class MeshNode implements RouterOutput {
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
   start(): void {
     if (this.config.linux_tuntap) {
-      const ipv4 = this.config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array);
-      const ipv6 = nameToIpv6(this.config.node_name);
+      const [ipv6, ...ipv4] = this.addresses as [Uint8Array, ...Uint8Array[]];
       const dev = this.platform.openTun({
         name: this.config.interface_name,
         mtu: this.config.mtu,
-        addresses: [ipv6, ...ipv4],
+        addresses: this.addresses,
       });
       this.tun = new TunPort(dev, this.reactor, this.router, { ipv6, ipv4: ipv4[0] }, this.log);
       this.log.info(
-        `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${[ipv6, ...ipv4].map(formatIp).join(", ")}`,
+        `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${this.addresses.map(formatIp).join(", ")}`,
       );
     }
     for (const t of this.config.transports) {
@@ -102,7 +104,7 @@ export class MeshNode implements RouterOutput {
         error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
       });
       this.listeners.push(l);
-      this.log.info(`listening on ${formatSocketAddress(l.local)}`);
+      this.log.info(`listening on ${l.localText}`);
     }
     for (const t of this.config.transports) {
       if (t.type !== "legacy_tcp_connect") continue;

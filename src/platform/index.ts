@@ -6,6 +6,7 @@ import type { PollBackend } from "../reactor/backend.ts";
 import type { NetApi } from "../reactor/net-api.ts";
 import { linuxNet } from "./linux/net.ts";
 import { LinuxPoll } from "./linux/poll.ts";
+import { sdNotify } from "./linux/sd-notify.ts";
 import { TunPermissionError } from "./linux/tun.ts";
 import { LinuxTun } from "./linux/tun-device.ts";
 import { TUN_PRIVILEGE_MESSAGE, type TunDevice, type TunOptions } from "./tun-api.ts";
@@ -23,6 +24,8 @@ export interface Platform {
   readonly net: NetApi;
   /** Creates the TUN device; throws PrivilegeError without the privilege. */
   openTun(opts: TunOptions): TunDevice;
+  /** Tells the service manager about our state (systemd's sd_notify); false when nobody listens. */
+  notify(state: string): boolean;
 }
 
 function openLinuxTun(opts: TunOptions): TunDevice {
@@ -36,7 +39,7 @@ function openLinuxTun(opts: TunOptions): TunDevice {
 
 export function currentPlatform(): Platform {
   if (process.platform === "linux") {
-    return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet, openTun: openLinuxTun };
+    return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet, openTun: openLinuxTun, notify: sdNotify };
   }
   throw new Error(`smolmesh does not run on ${process.platform} yet (Linux is supported; Windows is planned)`);
 }

@@ -24,6 +24,12 @@ export interface NetApi {
   /** Bytes written from buf[offset..], -1 when it would block. */
   write(fd: number, buf: Uint8Array, offset: number, length: number): number;
   shutdownWrite(fd: number): void;
+  /** A listening local (Unix-domain) stream socket at `path`. */
+  listenLocal(path: string, backlog: number): number;
+  /** The user id of the process at the other end of a local socket. */
+  peerUid(fd: number): number | undefined;
+  /** This process's effective user id. */
+  ownUid(): number;
   close(fd: number): void;
   localAddress(fd: number): SocketAddress | undefined;
   peerAddress(fd: number): SocketAddress | undefined;

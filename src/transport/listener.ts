@@ -3,6 +3,7 @@
  * the node, refusing new ones while `maxHalfOpen` handshakes are already
  * pending (so a flood of idle connections cannot exhaust fds or memory).
  */
+import { formatSocketAddress } from "../addr/format.ts";
 import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
 import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
 
@@ -33,6 +34,10 @@ export class Listener {
   /** The bound address (the actual port when 0 was asked for). */
   get local(): SocketAddress {
     return this.net.localAddress(this.fd) ?? this.bind;
+  }
+
+  get localText(): string {
+    return formatSocketAddress(this.local);
   }
 
   private acceptAll(): void {

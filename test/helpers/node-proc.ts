@@ -34,6 +34,8 @@ export class NodeProc {
   readonly dir: string;
   log = "";
   exitCode: number | null = null;
+  readonly controlSocket: string;
+  readonly configPath: string;
 
   constructor(
     readonly name: string,
@@ -43,7 +45,9 @@ export class NodeProc {
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `smolmesh-${name}-`));
     const cfgPath = join(this.dir, "config.json");
-    writeFileSync(cfgPath, JSON.stringify(config, null, 2));
+    this.controlSocket = join(this.dir, "control.sock");
+    writeFileSync(cfgPath, JSON.stringify({ control_socket: this.controlSocket, ...config }, null, 2));
+    this.configPath = cfgPath;
     if (opts.asUser !== undefined) chmodSync(this.dir, 0o755);
     const prefix = [
       ...(opts.netns ? ["ip", "netns", "exec", opts.netns] : []),

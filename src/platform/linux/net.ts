@@ -21,6 +21,9 @@ const TCP_NODELAY = 1;
 const IPPROTO_IPV6 = 41;
 const IPV6_V6ONLY = 26;
 const SHUT_WR = 1;
+const AF_UNIX = 1;
+const SO_PEERCRED = 17;
+const UNIX_PATH_MAX = 108;
 
 const int = new Int32Array(1);
 const len = new Uint32Array(1);
@@ -126,6 +129,32 @@ export const linuxNet: NetApi = {
   close(fd) {
     libc().close(fd);
   },
+
+  listenLocal(path, backlog) {
+    const bytes = new TextEncoder().encode(path);
+    if (bytes.length >= UNIX_PATH_MAX)
+      throw new Error(`control socket path is too long (max ${UNIX_PATH_MAX - 1} bytes): ${path}`);
+    const fd = libc().socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new OsError("socket(AF_UNIX)", errno());
+    const sa = new Uint8Array(2 + UNIX_PATH_MAX);
+    new DataView(sa.buffer).setUint16(0, AF_UNIX, true);
+    sa.set(bytes, 2);
+    if (libc().bind(fd, ptr(sa), 2 + bytes.length + 1) < 0 || libc().listen(fd, backlog) < 0) {
+      const e = errno();
+      libc().close(fd);
+      throw new OsError("bind", e, path);
+    }
+    return fd;
+  },
+
+  peerUid(fd) {
+    const cred = new Int32Array(3); // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+    len[0] = 12;
+    if (libc().getsockopt(fd, SOL_SOCKET, SO_PEERCRED, ptr(cred), ptr(len)) < 0) return undefined;
+    return (cred[1] as number) >>> 0;
+  },
+
+  ownUid: () => libc().geteuid(),
 
   localAddress: (fd) => nameOf(fd, "getsockname"),
   peerAddress: (fd) => nameOf(fd, "getpeername"),

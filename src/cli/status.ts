@@ -1,0 +1,121 @@
+/** `smolmesh status`: read a running node through its control socket. */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { defineCommand } from "citty";
+import { controlSocketPath } from "../config/schema.ts";
+import type { StatusSnapshot } from "../node/status.ts";
+import { io } from "./_io.ts";
+import { noExtraArgs, UsageError } from "./_usage-error.ts";
+import { ExitError, readConfig } from "./meshnode.ts";
+import { renderPrometheus, renderTable } from "./status-render.ts";
+
+const RUN_DIR = "/run/smolmesh";
+
+function findSocket(args: { socket?: string; config?: string }): string {
+  if (args.socket) return args.socket;
+  if (args.config) {
+    const path = controlSocketPath(readConfig(args.config));
+    if (!path) throw new ExitError(`${args.config} disables the control socket (control_socket is false)`, 2);
+    return path;
+  }
+  let found: string[] = [];
+  try {
+    found = readdirSync(RUN_DIR).filter((f) => f.endsWith(".sock"));
+  } catch {
+    found = [];
+  }
+  if (found.length === 1) return join(RUN_DIR, found[0] as string);
+  if (found.length === 0) {
+    throw new ExitError(`no running node found in ${RUN_DIR}; give --socket PATH or --config FILE`, 1);
+  }
+  throw new UsageError(`several nodes run here (${found.join(", ")}); pick one with --socket or --config`);
+}
+
+/** Asks the node at `path` for its status. */
+export async function fetchStatus(path: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  let text = "";
+  let resolve: (v: string) => void = () => {};
+  let reject: (e: Error) => void = () => {};
+  const done = new Promise<string>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  const timer = setTimeout(() => reject(new Error(`no answer from ${path} within ${timeoutMs / 1000} s`)), timeoutMs);
+  try {
+    const sock = await Bun.connect({
+      unix: path,
+      socket: {
+        data(_s, d) {
+          text += new TextDecoder().decode(d);
+          if (text.endsWith("\n")) resolve(text);
+        },
+        close() {
+          if (text.endsWith("\n")) resolve(text);
+          else
+            reject(
+              new Error(`the node at ${path} closed the connection without an answer (not allowed for this user?)`),
+            );
+        },
+        error(_s, e) {
+          reject(e);
+        },
+      },
+    });
+    sock.write("status\n");
+    const reply = JSON.parse(await done) as StatusSnapshot | { error: string };
+    sock.end();
+    if ("error" in reply) throw new Error(reply.error);
+    return reply;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EACCES" || code === "EPERM") {
+      throw new ExitError(
+        `permission denied on ${path}: the control socket is owner-only; run as root (sudo smolmesh status)`,
+        1,
+      );
+    }
+    if (code === "ENOENT" || code === "ECONNREFUSED")
+      throw new ExitError(`no node answers on ${path} (is it running?)`, 1);
+    throw new ExitError((e as Error).message, 1);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const statusCommand = defineCommand({
+  meta: { name: "status", description: "Show a running node's links, routes and counters" },
+  args: {
+    socket: { type: "string", description: "control socket path (default: the only one in /run/smolmesh)" },
+    config: { type: "string", description: "the node's config file, to find its control socket" },
+    json: { type: "boolean", description: "print JSON" },
+    prometheus: { type: "boolean", description: "print counters in Prometheus text format" },
+    watch: { type: "boolean", description: "refresh every second, in place, until Ctrl-C" },
+  },
+  async run({ args }) {
+    noExtraArgs(args._, 0);
+    if ([args.json, args.prometheus, args.watch].filter(Boolean).length > 1) {
+      throw new UsageError("--json, --prometheus and --watch go alone");
+    }
+    const path = findSocket(args);
+    const color = io().color;
+    const render = (s: StatusSnapshot) =>
+      args.json
+        ? `${JSON.stringify(s, null, 2)}\n`
+        : args.prometheus
+          ? renderPrometheus(s)
+          : `${renderTable(s, color)}\n`;
+    if (!args.watch) {
+      io().out(render(await fetchStatus(path)));
+      return;
+    }
+    let stop = false;
+    process.once("SIGINT", () => {
+      stop = true;
+    });
+    while (!stop) {
+      const text = render(await fetchStatus(path));
+      io().out(color ? `\x1b[H\x1b[2J${text}` : `${text}\n`);
+      await Bun.sleep(1000); // the refresh period
+    }
+  },
+});

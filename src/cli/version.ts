@@ -1,0 +1,4 @@
+/** The version, from package.json (embedded in the executable at build time). */
+import pkg from "../../package.json" with { type: "json" };
+
+export const VERSION_TEXT: string = pkg.version;

@@ -1,0 +1,100 @@
+/**
+ * A snapshot of a running node for `smolmesh status`: plain JSON, the same
+ * object the table, --json and --prometheus views are made from.
+ */
+import { formatIp } from "../addr/format.ts";
+import type { Counter } from "../mesh/router.ts";
+import type { MeshNode } from "./node.ts";
+import type { TunStats } from "./tun-port.ts";
+
+export interface LinkStatus {
+  id: number;
+  peer: string;
+  direction: "out" | "in";
+  state: string;
+  cipher: string | null;
+  uptimeS: number;
+  bytesIn: number;
+  bytesOut: number;
+  packetsIn: number;
+  packetsOut: number;
+  dataDropped: number;
+  controlDropped: number;
+  queuedBytes: number;
+  lastReceivedS: number;
+}
+
+export interface RouteStatus {
+  destination: string;
+  name: string | null;
+  kind: string;
+  nextHop: number | null;
+  nextHopPeer: string | null;
+  backups: number[];
+  floodAgeS: number;
+}
+
+export interface StatusSnapshot {
+  node: {
+    name: string;
+    version: string;
+    pid: number;
+    uptimeS: number;
+    addresses: string[];
+    interface: string | null;
+    mtu: number | null;
+  };
+  links: LinkStatus[];
+  routes: RouteStatus[];
+  connectors: { target: string; linked: boolean; lastError: string | null }[];
+  listeners: { address: string; accepted: number; refused: number }[];
+  router: Record<Counter, number> & { routes: number; floodMemory: number };
+  tun: TunStats | null;
+}
+
+const secs = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+
+export function snapshot(node: MeshNode, version: string, startedAt: number): StatusSnapshot {
+  const now = node.reactor.now();
+  const wall = Date.now();
+  const links = [...node.links.values()].map<LinkStatus>((l) => ({
+    id: l.id,
+    peer: l.peerText,
+    direction: l.direction,
+    state: l.state,
+    cipher: l.suiteName ?? null,
+    uptimeS: secs(now - (l.establishedAt || l.createdAt)),
+    ...l.stats,
+    queuedBytes: l.queuedBytes,
+    lastReceivedS: secs(now - l.lastReceived),
+  }));
+  const peerOf = new Map(links.map((l) => [l.id, l.peer]));
+  const routes = [...node.router.table.values()]
+    .map<RouteStatus>((r) => ({
+      destination: formatIp(r.addr),
+      name: r.name ?? null,
+      kind: r.kind,
+      nextHop: r.hops[0] ?? null,
+      nextHopPeer: r.hops[0] === undefined ? null : (peerOf.get(r.hops[0]) ?? null),
+      backups: r.hops.slice(1),
+      floodAgeS: secs(wall - r.ts),
+    }))
+    .sort((a, b) => (a.name ?? a.destination).localeCompare(b.name ?? b.destination));
+  return {
+    node: {
+      name: node.config.node_name,
+      version,
+      pid: process.pid,
+      uptimeS: secs(now - startedAt),
+      addresses: node.addresses.map(formatIp),
+      interface: node.tun?.dev.name ?? null,
+      mtu: node.tun ? node.config.mtu : null,
+    },
+    links,
+    routes,
+    connectors: node.connectors.map((c) => ({ target: c.target, linked: c.linked, lastError: c.lastError ?? null })),
+    listeners: node.listeners.map((l) => ({ address: l.localText, accepted: l.accepted, refused: l.refused })),
+    router: { ...node.router.counters, routes: node.router.table.size, floodMemory: node.router.floodMemory },
+    tun: node.tun ? { ...node.tun.stats } : null,
+  };
+}
