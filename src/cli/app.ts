@@ -12,6 +12,7 @@ export type { CliIo };
 
 import { makeRandomIpv4Command, makeRandomIpv6Command, nameToIpv6Command } from "./addresses.ts";
 import { checkCommand } from "./check.ts";
+import { demoCommand } from "./demo.ts";
 import { ExitError, meshnodeCommand } from "./meshnode.ts";
 import { statusCommand } from "./status.ts";
 
@@ -21,6 +22,7 @@ const subCommands: Record<string, CommandDef> = {
   meshnode: meshnodeCommand as CommandDef,
   status: statusCommand as CommandDef,
   check: checkCommand as CommandDef,
+  demo: demoCommand as CommandDef,
   "name-to-ipv6": nameToIpv6Command as CommandDef,
   "make-random-ipv6": makeRandomIpv6Command as CommandDef,
   "make-random-ipv4": makeRandomIpv4Command as CommandDef,

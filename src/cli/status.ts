@@ -53,7 +53,9 @@ export async function fetchStatus(path: string, timeoutMs = 5000): Promise<Statu
           if (text.endsWith("\n")) resolve(text);
           else
             reject(
-              new Error(`the node at ${path} closed the connection without an answer (not allowed for this user?)`),
+              new Error(
+                `the node on ${path} closed the connection without an answer (only root and the node's own user may ask)`,
+              ),
             );
         },
         error(_s, e) {
@@ -76,6 +78,9 @@ export async function fetchStatus(path: string, timeoutMs = 5000): Promise<Statu
     }
     if (code === "ENOENT" || code === "ECONNREFUSED")
       throw new ExitError(`no node answers on ${path} (is it running?)`, 1);
+    if (/Failed to connect/.test((e as Error).message)) {
+      throw new ExitError(`the node on ${path} refused the connection (only root and the node's own user may ask)`, 1);
+    }
     throw new ExitError((e as Error).message, 1);
   } finally {
     clearTimeout(timer);

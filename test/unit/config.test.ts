@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliIo, runCli } from "../../src/cli/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
+import { configSchema } from "../../src/config/schema.ts";
 
 const base = {
   node_name: "n1",
@@ -29,6 +30,14 @@ describe("valid configs", () => {
   test("config.example.json is valid", async () => {
     const text = await Bun.file(join(import.meta.dir, "../../config.example.json")).text();
     expect(parseConfig(text)).toMatchObject({ ok: true, warnings: [] });
+  });
+
+  test("config.example.json documents every field with a // comment", async () => {
+    const example = JSON.parse(await Bun.file(join(import.meta.dir, "../../config.example.json")).text());
+    for (const field of Object.keys(configSchema.shape)) {
+      expect(example).toHaveProperty(`//${field}`);
+      expect(example).toHaveProperty(field);
+    }
   });
 
   test("unknown fields are warnings with their path, and the node still starts", () => {

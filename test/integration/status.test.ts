@@ -1,0 +1,174 @@
+/**
+ * The operator's view of a running node (root only).
+ *
+ *   ns "sa" 10.240.0.1 ──veth── 10.240.0.2 ns "sb"
+ *   st-one: TUN, listens          st-two: TUN, connects
+ *
+ * `smolmesh status` (table, --json, --prometheus) against st-one; the
+ * control socket is owner-only and refuses other users; SIGTERM in the
+ * middle of traffic exits 0 and removes the interface and its routes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { chmodSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
+import { ROOT, run } from "../helpers/binary.ts";
+import { addNamespace, cleanup, firstPing, isRoot, leftovers, link, sh } from "../helpers/netns.ts";
+import { NodeProc, stopAll } from "../helpers/node-proc.ts";
+
+const CLI = [process.execPath, join(ROOT, "src/cli/main.ts")];
+let one: NodeProc;
+let two: NodeProc;
+let nsOne = "";
+let nsTwo = "";
+
+describe.skipIf(!isRoot)("status and shutdown", () => {
+  beforeAll(async () => {
+    nsOne = addNamespace("sa");
+    nsTwo = addNamespace("sb");
+    const [addr] = link(nsOne, nsTwo, 240);
+    one = new NodeProc(
+      "st-one",
+      {
+        node_name: "st-one",
+        ipv4_addresses: ["10.99.4.1"],
+        linux_tuntap: true,
+        transports: [{ type: "legacy_tcp_listen", port: 4400, keys: ["st"] }],
+      },
+      [],
+      { netns: nsOne },
+    );
+    await one.waitLog(/control socket/);
+    two = new NodeProc(
+      "st-two",
+      {
+        node_name: "st-two",
+        linux_tuntap: true,
+        transports: [{ type: "legacy_tcp_connect", host: addr, port: 4400, key: "st" }],
+      },
+      [],
+      { netns: nsTwo },
+    );
+    await one.waitLog(/route added: \S+ \(st-two\)/);
+    await firstPing(nsOne, nameToIpv6Text("st-two"), 5000);
+  }, 30_000);
+
+  afterAll(async () => {
+    await stopAll();
+    cleanup();
+    expect(leftovers()).toEqual([]);
+  });
+
+  test("the table shows the node, its link with traffic, and its route", async () => {
+    const r = await run([...CLI, "status", "--socket", one.controlSocket], { env: { NO_COLOR: "1" } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/node st-one .* smolmesh1 mtu 65000/);
+    expect(r.stdout).toMatch(/LINKS \(1\)/);
+    expect(r.stdout).toMatch(/10\.240\.0\.2:\d+ +│ in +│ up/);
+    expect(r.stdout).toMatch(/ROUTES \(1\)/);
+    expect(r.stdout).toContain(`${nameToIpv6Text("st-two")} │ st-two`);
+    expect(r.stdout).toMatch(/TUN +\d+ packets in/);
+  });
+
+  test("--json has the same facts as numbers", async () => {
+    const r = await run([...CLI, "status", "--socket", one.controlSocket, "--json"]);
+    const s = JSON.parse(r.stdout);
+    expect(s.node).toMatchObject({ name: "st-one", interface: "smolmesh1", mtu: 65000 });
+    expect(s.node.addresses).toEqual([nameToIpv6Text("st-one"), "10.99.4.1"]);
+    expect(s.links).toHaveLength(1);
+    expect(s.links[0]).toMatchObject({ direction: "in", state: "up", cipher: "speck" });
+    expect(s.links[0].bytesIn).toBeGreaterThan(0);
+    expect(s.routes).toEqual([expect.objectContaining({ name: "st-two", nextHop: s.links[0].id, backups: [] })]);
+    expect(s.tun.packetsIn).toBeGreaterThan(0);
+  });
+
+  test("--prometheus prints counters in the text format", async () => {
+    const r = await run([...CLI, "status", "--socket", one.controlSocket, "--prometheus"]);
+    expect(r.stdout).toContain('smolmesh_routes{node="st-one"} 1');
+    expect(r.stdout).toMatch(/^# TYPE smolmesh_link_received_bytes_total counter$/m);
+    expect(r.stdout).toMatch(/^smolmesh_router_received_total\{node="st-one"\} \d+$/m);
+  });
+
+  test("the control socket is owner-only and refuses other users", async () => {
+    expect(statSync(one.controlSocket).mode & 0o777).toBe(0o600);
+    const r = await run([
+      "setpriv",
+      "--reuid=65534",
+      "--regid=65534",
+      "--clear-groups",
+      ...CLI,
+      "status",
+      "--socket",
+      one.controlSocket,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("permission denied");
+    expect(r.stderr).toContain("run as root");
+  });
+
+  test("even a socket opened up to everyone answers only root and its own user", async () => {
+    chmodSync(one.controlSocket, 0o666);
+    chmodSync(dirname(one.controlSocket), 0o755);
+    try {
+      const r = await run([
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        ...CLI,
+        "status",
+        "--socket",
+        one.controlSocket,
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("only root and the node's own user may ask");
+      expect(r.stdout).toBe("");
+    } finally {
+      chmodSync(one.controlSocket, 0o600);
+      chmodSync(dirname(one.controlSocket), 0o700);
+    }
+  });
+
+  test("a missing node is a clear error", async () => {
+    const r = await run([...CLI, "status", "--socket", "/nonexistent/smolmesh.sock"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no node answers on /nonexistent/smolmesh.sock (is it running?)");
+  });
+
+  test("SIGTERM during traffic exits 0 and removes the interface and its routes", async () => {
+    const flood = Bun.spawn(
+      ["ip", "netns", "exec", nsTwo, "ping", "-n", "-f", "-s", "1200", nameToIpv6Text("st-one")],
+      {
+        stdout: "ignore",
+        stderr: "ignore",
+      },
+    );
+    await Bun.sleep(500); // let the flood run before the signal: the experiment's schedule
+    expect(sh(["ip", "-6", "route", "show", "dev", "smolmesh1"], { ns: nsTwo })).toContain(
+      nameToIpv6Text("st-one").slice(0, 9),
+    );
+    const t0 = performance.now();
+    expect(await two.stop("SIGTERM")).toBe(0);
+    const took = performance.now() - t0;
+    flood.kill();
+    await flood.exited;
+    expect(sh(["ip", "link"], { ns: nsTwo })).not.toContain("smolmesh1");
+    expect(sh(["ip", "-6", "route"], { ns: nsTwo })).not.toContain("fd00:");
+    expect(took).toBeLessThan(1000);
+    expect(two.log).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
+    console.log(`stopped under a ping flood in ${took.toFixed(0)} ms`);
+  });
+});
+
+describe.skipIf(!isRoot)("the demo", () => {
+  test("smolmesh demo shows pings crossing three nodes and the status table, then leaves nothing behind", async () => {
+    const r = await run([...CLI, "demo"], { env: { NO_COLOR: "1" } });
+    if (r.code !== 0) console.log(r.stdout, r.stderr);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/3 packets transmitted, 3 received/g)).toHaveLength(2);
+    expect(r.stdout).toMatch(/node demo-b .* smolmesh1 mtu 65000/);
+    expect(r.stdout).toContain("The mesh works.");
+    expect(sh(["ip", "netns", "list"])).not.toContain("smdemo-");
+  }, 60_000);
+});
