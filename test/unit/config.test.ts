@@ -114,11 +114,21 @@ const bad: [string, unknown, RegExp][] = [
 ];
 
 describe("config mistakes are refused with the JSON path", () => {
-  test.each(bad)("%s", (_name, input, msg) => {
-    const r = parseConfig(typeof input === "string" ? input : JSON.stringify(input));
+  const dir = mkdtempSync(join(tmpdir(), "smolmesh-bad-"));
+  test.each(bad)("%s: smolmesh check exits 2 naming the file and field", async (name, input, msg) => {
+    const text = typeof input === "string" ? input : JSON.stringify(input);
+    const r = parseConfig(text);
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.errors[0]).toMatch(msg);
+    const path = join(dir, `${name.replace(/\W/g, "-")}.json`);
+    writeFileSync(path, text);
+    const err: string[] = [];
+    const out: string[] = [];
+    const code = await runCli(["check", path], { out: (t) => out.push(t), err: (t) => err.push(t), color: false });
+    expect(code).toBe(2);
+    expect(out).toEqual([]);
+    expect(err.join("")).toContain(`smolmesh: ${path}: ${r.errors[0]}`);
   });
 
   test("every mistake is reported at once", () => {
