@@ -15,7 +15,7 @@ export const WASM_DIR = import.meta.dir;
 export async function buildWat(name: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
   const source = readFileSync(join(WASM_DIR, name), "utf8");
-  const mod = wabt.parseWat(name, source, { multi_value: true, bulk_memory: true });
+  const mod = wabt.parseWat(name, source, { multi_value: true, bulk_memory: true, simd: true });
   try {
     mod.validate();
     return mod.toBinary({ canonicalize_lebs: true, write_debug_names: false }).buffer;

@@ -34,7 +34,8 @@ export const connectSchema = z.strictObject({
   host: z.string({ error: "a host name or IP address" }).min(1, { error: "a host name or IP address" }),
   port,
   key,
-  cipher: z.enum(["speck"], { error: '"speck" (the only legacy cipher supported so far)' }).default("speck"),
+  /** The smolmesh2 generation the peer speaks: "speck" (before 2025) or "gimli" (its current version). */
+  cipher: z.enum(["speck", "gimli"], { error: '"speck" or "gimli"' }).default("speck"),
 });
 
 export const listenSchema = z.strictObject({

@@ -1,3 +1,5 @@
+export { gimliRef } from "./gimli-ref.ts";
+export { GimliWasm, gimli, gimliWasm } from "./gimli-wasm.ts";
 export { sharedHeap, WasmHeap } from "./heap.ts";
 export { speckRef } from "./speck-ref.ts";
 export { SpeckWasm, speck, speckWasm } from "./speck-wasm.ts";

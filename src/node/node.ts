@@ -6,6 +6,7 @@ import { formatIp, formatSocketAddress } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
 import type { Config } from "../config/schema.ts";
+import { gimli } from "../crypto/gimli-wasm.ts";
 import { sharedHeap } from "../crypto/heap.ts";
 import { speck } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
@@ -30,7 +31,7 @@ export interface NodeLimits {
 
 export const DEFAULT_NODE_LIMITS: NodeLimits = { handshakeMs: 10_000, idleMs: 30_000, maxHalfOpen: 64 };
 
-const SUITES: Record<string, LegacySuite> = { speck };
+const SUITES: Record<string, LegacySuite> = { speck, gimli };
 const utf8 = new TextEncoder();
 
 export class MeshNode implements RouterOutput {
@@ -90,7 +91,8 @@ export class MeshNode implements RouterOutput {
     for (const t of this.config.transports) {
       if (t.type !== "legacy_tcp_listen") continue;
       const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
-      const keys = t.keys.map((k) => ({ suite: speck, key: utf8.encode(k) }));
+      // each key in config order, SPECK before Gimli: a listener answers both generations
+      const keys = t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
       const index = this.listenKeys.push(keys) - 1;
       const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
         admit: () => this.halfOpen() < this.limits.maxHalfOpen,

@@ -108,7 +108,7 @@ const bad: [string, unknown, RegExp][] = [
   [
     "unknown cipher",
     { ...base, transports: [{ type: "legacy_tcp_connect", host: "h", port: 1, key: "k", cipher: "aes" }] },
-    /^transports\[0\]\.cipher: expected "speck"/,
+    /^transports\[0\]\.cipher: expected "speck" or "gimli", got "aes"/,
   ],
   ["bad log level", { ...base, log_level: "loud" }, /^log_level: expected one of error, warn, info, debug, got "loud"/],
 ];

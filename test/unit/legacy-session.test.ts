@@ -4,16 +4,21 @@
  */
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { speck } from "../../src/crypto/index.ts";
+import { gimli, sharedHeap, speck } from "../../src/crypto/index.ts";
+import { LegacySession } from "../../src/transport/codec/legacy-session.ts";
 import { collector, pair, session } from "../helpers/sessions.ts";
-import { type FramesFile, hex, loadVectors, toHex } from "../helpers/vectors.ts";
+import { type FramesFile, hex, loadVectors, toHex, utf8 } from "../helpers/vectors.ts";
 
 const frames = loadVectors<FramesFile>("frames_speck.json");
+const gimliFrames = loadVectors<FramesFile>("frames_gimli.json");
 
-describe("legacy session against the original's transcripts", () => {
-  test.each(frames.sessions.map((s) => [s.label, s] as const))("%s: connector writes the exact transcript", (_l, s) => {
-    const client = session("connect", speck, [s.key], hex(s.iv_hex));
-    const server = session("listen", speck, [s.key]);
+describe.each([
+  ["SPECK", speck, frames],
+  ["Gimli", gimli, gimliFrames],
+] as const)("%s sessions against the original's transcripts", (_gen, suite, file) => {
+  test.each(file.sessions.map((s) => [s.label, s] as const))("%s: connector writes the exact transcript", (_l, s) => {
+    const client = session("connect", suite, [s.key], hex(s.iv_hex));
+    const server = session("listen", suite, [s.key]);
     const hello = client.drain();
     expect(toHex(hello)).toBe(s.iv_hex + s.keyfinder_hex);
     expect(server.feed(hello, collector())).toBeUndefined();
@@ -26,6 +31,24 @@ describe("legacy session against the original's transcripts", () => {
     server.dispose();
   });
 
+  test("a listener holding both generations answers in the client's", () => {
+    const s = file.sessions[0];
+    if (!s) throw new Error("no session vector");
+    const server = new LegacySession({
+      role: "listen",
+      candidates: [speck, gimli].map((g) => ({ suite: g, key: utf8(s.key) })),
+      iv: new Uint8Array(16),
+      heap: sharedHeap(),
+    });
+    const sink = collector();
+    expect(server.feed(hex(s.transcript_hex), sink)).toBeUndefined();
+    expect(server.chosen?.suite).toBe(suite);
+    expect(sink.got.map(toHex)).toEqual(s.frames.filter((f) => !f.skipped).map((f) => f.payload_hex));
+    server.dispose();
+  });
+});
+
+describe("legacy session details", () => {
   test("a listener reads a transcript split at arbitrary points", () => {
     const s = frames.sessions[0];
     if (!s) throw new Error("no session vector");

@@ -1,0 +1,154 @@
+/**
+ * Gimli generation of the legacy protocol (smolmesh2 since 2025): every
+ * vector through the WebAssembly (SIMD) path and the plain TypeScript path.
+ */
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import * as ref from "../../src/crypto/gimli-ref.ts";
+import { gimli, gimliRef, gimliWasm } from "../../src/crypto/index.ts";
+import type { LegacySuite } from "../../src/crypto/suite.ts";
+import { type FramesFile, hex, loadVectors, toHex, utf8 } from "../helpers/vectors.ts";
+
+const g = loadVectors<{
+  permutation: { label: string; in_words: string[]; out_words: string[] }[];
+  gimli_hash: { in_hex: string; hash32_hex: string }[];
+  multigimli: { x_hex: string; y_hex: string; z_hex: string; multigimli2_xy: string; multigimli3_xyz: string }[];
+}>("gimli.json");
+const ks = loadVectors<{ vectors: { key_hex: string; keystream_1000_hex: string }[] }>("keystream_gimli.json");
+const frames = loadVectors<FramesFile>("frames_gimli.json");
+
+interface Prims {
+  permute(w: Uint32Array): Uint32Array;
+  hash(b: Uint8Array): Uint8Array;
+  keystream(key: Uint8Array, n: number): Uint8Array;
+}
+
+const impls: [string, LegacySuite, Prims][] = [
+  [
+    "wasm",
+    gimli,
+    {
+      permute: (w) => gimliWasm().permuteWords(w),
+      hash: (b) => gimliWasm().gimliHash(b),
+      keystream: (k, n) => gimliWasm().keystream(k, n),
+    },
+  ],
+  [
+    "ts",
+    gimliRef,
+    {
+      permute: (w) => {
+        const c = w.slice();
+        ref.permuteWords(c);
+        return c;
+      },
+      hash: ref.gimliHash,
+      keystream: (k, n) => {
+        const out = new Uint8Array(n);
+        new ref.GimliKeystream(k).xor(out);
+        return out;
+      },
+    },
+  ],
+];
+
+const words = (hexWords: string[]) => Uint32Array.from(hexWords.map((w) => Number.parseInt(w, 16)));
+const hexWords = (w: Uint32Array) => [...w].map((x) => x.toString(16).padStart(8, "0"));
+
+describe.each(impls)("Gimli (%s)", (_name, suite, prims) => {
+  test("the permutation matches every vector, the paper's included", () => {
+    expect(g.permutation[0]?.label).toContain("paper");
+    for (const v of g.permutation) expect(hexWords(prims.permute(words(v.in_words)))).toEqual(v.out_words);
+  });
+
+  test("Gimli-Hash matches every vector", () => {
+    for (const v of g.gimli_hash) expect(toHex(prims.hash(hex(v.in_hex)))).toBe(v.hash32_hex);
+  });
+
+  test("multigimli2 and multigimli3 match every vector", () => {
+    for (const v of g.multigimli) {
+      const [x, y, z] = [hex(v.x_hex), hex(v.y_hex), hex(v.z_hex)];
+      expect(toHex(suite.hash2(x, y))).toBe(v.multigimli2_xy);
+      expect(toHex(suite.hash3(x, y, z))).toBe(v.multigimli3_xyz);
+    }
+  });
+
+  test("the keystream matches every vector (keys of 0 to 36 bytes)", () => {
+    for (const v of ks.vectors) expect(toHex(prims.keystream(hex(v.key_hex), 1000))).toBe(v.keystream_1000_hex);
+  });
+
+  test("the keystream through a direction, in uneven pieces", () => {
+    for (const v of ks.vectors.filter((x) => x.key_hex.length === 32)) {
+      const c = suite.direction(hex(v.key_hex), new Uint8Array(16));
+      const buf = new Uint8Array(1000);
+      for (let off = 0, n = 1; off < 1000; off += n, n++) c.xor(buf.subarray(off, off + n));
+      expect(toHex(buf)).toBe(v.keystream_1000_hex);
+      c.dispose();
+    }
+  });
+
+  test("session keys, frames and whole transcripts match every session", () => {
+    for (const s of frames.sessions) {
+      const key = hex(s.key_hex);
+      const iv = hex(s.iv_hex);
+      expect(toHex(suite.hash3(key, iv, utf8("keyfinder")))).toBe(s.keyfinder_hex);
+      const enc = suite.hash3(key, iv, utf8("enc_key"));
+      const mac = suite.hash3(key, iv, utf8("mac_key"));
+      expect([toHex(enc), toHex(mac)]).toEqual([s.enc_key_hex, s.mac_key_hex]);
+      const c = suite.direction(enc, mac);
+      const parts = [s.iv_hex, s.keyfinder_hex];
+      for (const f of s.frames) {
+        if (f.skipped) continue;
+        const wire = toHex(c.seal(hex(f.payload_hex)));
+        expect(wire).toBe(f.wire_hex);
+        parts.push(wire);
+      }
+      expect(parts.join("")).toBe(s.transcript_hex);
+      c.dispose();
+    }
+  });
+
+  test("transcripts decrypt, every MAC verifies, a flipped bit does not", () => {
+    for (const s of frames.sessions) {
+      const key = hex(s.key_hex);
+      const iv = hex(s.iv_hex);
+      const rx = suite.direction(suite.hash3(key, iv, utf8("enc_key")), suite.hash3(key, iv, utf8("mac_key")));
+      const stream = hex(s.transcript_hex).subarray(32);
+      rx.xor(stream);
+      let off = 0;
+      for (const f of s.frames.filter((x) => !x.skipped)) {
+        const len = (stream[off] as number) | ((stream[off + 1] as number) << 8);
+        const payload = stream.subarray(off + 2, off + 2 + len);
+        const tag = stream.subarray(off + 2 + len, off + 18 + len);
+        expect(toHex(payload)).toBe(f.payload_hex);
+        expect(rx.verify(payload, tag)).toBe(true);
+        const bad = tag.slice();
+        bad[15] = (bad[15] as number) ^ 0x80;
+        expect(rx.verify(payload, bad)).toBe(false);
+        off += len + 18;
+      }
+      rx.dispose();
+    }
+  });
+});
+
+describe("Gimli: WebAssembly and TypeScript agree on random input", () => {
+  test("hashes and frames", () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 50 }),
+        fc.uint8Array({ minLength: 1, maxLength: 3000 }),
+        (x, y, p) => {
+          expect(toHex(gimli.hash3(x, y, y))).toBe(toHex(gimliRef.hash3(x, y, y)));
+          const k = gimli.hash2(x, y);
+          const a = gimli.direction(k, k);
+          const b = gimliRef.direction(k, k);
+          expect(toHex(a.seal(p))).toBe(toHex(b.seal(p)));
+          a.dispose();
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
