@@ -69,22 +69,28 @@ export class FloodFilter {
 
 export class DataFilter {
   private readonly ring: bigint[];
-  private readonly seen = new Set<bigint>();
+  /** hash -> the link the packet first came in on (-1: from this node). */
+  private readonly seen = new Map<bigint, number>();
   private head = 0;
 
   constructor(readonly capacity = 8192) {
     this.ring = new Array<bigint>(capacity);
   }
 
-  /** True when `h` was seen among the last `capacity` data packets; else records it. */
-  checkAndAdd(h: bigint): boolean {
-    if (this.seen.has(h)) return true;
+  /**
+   * The link a packet with hash `h` first came in on, if it was among the
+   * last `capacity` data packets; otherwise records it as arriving on
+   * `link` and returns undefined.
+   */
+  checkAndAdd(h: bigint, link: number): number | undefined {
+    const first = this.seen.get(h);
+    if (first !== undefined) return first;
     const old = this.ring[this.head];
     if (old !== undefined) this.seen.delete(old);
     this.ring[this.head] = h;
-    this.seen.add(h);
+    this.seen.set(h, link);
     this.head = (this.head + 1) % this.capacity;
-    return false;
+    return undefined;
   }
 
   get size(): number {

@@ -60,7 +60,18 @@ export interface RouterConfig {
   hasTun: boolean;
   dataFilterSize?: number;
   maxFloods?: number;
+  /**
+   * Copies bytes the router keeps (a route's newest flood, an address).
+   * Default: a fresh copy, since received bytes live in a reused link
+   * buffer. A simulator whose packets are immutable may return the same
+   * bytes to share them between thousands of routers.
+   */
+  retain?: (b: Uint8Array, off: number, len: number) => Uint8Array;
+  /** Entries of the name -> IPv6 cache (0: none, when `nameToIpv6` is memoized already). */
+  nameCacheSize?: number;
 }
+
+const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
 
 export const COUNTERS = [
   "received",
@@ -78,6 +89,8 @@ export const COUNTERS = [
   "dataDelivered",
   "dataFromLocal",
   "dataNoRoute",
+  "dataBounced",
+  "loopsCut",
   "dataShortIp",
   "dataNotForUs",
   "sendDropped",
@@ -108,6 +121,8 @@ export class Router {
   private ownFloods: Uint8Array[] = [];
   private readonly scratch = new Uint8Array(HEADER + 65535);
   private readonly nameBytes: Uint8Array;
+  private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
+  private readonly nameCacheSize: number;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -118,6 +133,8 @@ export class Router {
     this.floods = new FloodFilter(VALIDITY_MS, cfg.maxFloods);
     this.data = new DataFilter(cfg.dataFilterSize);
     this.nameBytes = new TextEncoder().encode(cfg.name);
+    this.retain = cfg.retain ?? copyOut;
+    this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
   }
 
   get linkCount(): number {
@@ -251,12 +268,12 @@ export class Router {
       }
       kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
       key = addrKey(b, body, want);
-      addr = () => b.slice(body, body + want);
+      addr = () => this.retain(b, body, want);
     }
     const h = this.cfg.hash(b, off, len);
     const duplicate = this.floods.has(h);
     if (key !== undefined && addr && !this.ours.has(key)) {
-      const u = this.table.learn(key, addr, kind, name, ts, link, now, () => b.slice(off, off + len));
+      const u = this.table.learn(key, addr, kind, name, ts, link, now, () => this.retain(b, off, len));
       const r = this.table.get(key) as Route;
       if (u === "added") this.out.routeAdded(r);
       else if (u === "changed") this.out.routeChanged(r);
@@ -283,18 +300,44 @@ export class Router {
     let ip = this.nameCache.get(name);
     if (!ip) {
       ip = this.cfg.nameToIpv6(name);
-      if (this.nameCache.size >= NAME_CACHE_MAX) this.nameCache.clear();
+      if (this.nameCacheSize === 0) return ip;
+      if (this.nameCache.size >= this.nameCacheSize) this.nameCache.clear();
       this.nameCache.set(name, ip);
     }
     return ip;
   }
 
   private receiveData(link: number, b: Uint8Array, off: number, len: number): void {
-    if (this.data.checkAndAdd(this.cfg.hash(b, off, len))) {
+    const first = this.data.checkAndAdd(this.cfg.hash(b, off, len), link);
+    if (first !== undefined) {
       this.counters.duplicateData++;
+      // the same packet twice from the same neighbour is a duplicate (an
+      // application sent it twice within a millisecond); back from another
+      // link, it has been around a loop
+      if (first !== link) this.cutLoop(b, off, len);
       return;
     }
     this.route(link, b, off, len);
+  }
+
+  /**
+   * A data packet we already forwarded came back: the hop we sent it to
+   * leads in a circle (or bounced it, having no way on). Floods carry no
+   * distances, so backups can point back at us; a returning packet is the
+   * proof. Drop that hop from the route so the next packet tries the next
+   * one; the next flood ranks the hops afresh.
+   */
+  private cutLoop(b: Uint8Array, off: number, len: number): void {
+    const ip = off + HEADER;
+    const dest = destinationOf(b.subarray(ip, off + len));
+    if (!dest.ok) return;
+    const r = this.table.get(addrKey(b, ip + dest.offset, dest.length));
+    const hop = r?.hops[0];
+    if (!r || hop === undefined) return;
+    r.hops.shift();
+    if (r.fresh > 0) r.fresh--;
+    this.counters.loopsCut++;
+    this.out.routeChanged(r);
   }
 
   /** Forwards or delivers a data packet (already checked for duplicates). */
@@ -316,11 +359,19 @@ export class Router {
       return;
     }
     const hop = this.table.nextHop(key, from);
-    if (hop < 0) {
-      this.counters.dataNoRoute++;
+    if (hop >= 0) {
+      if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;
       return;
     }
-    if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;
+    // Stuck with a route whose every hop is gone (or leads back where the
+    // packet came from): send it back. The sender sees it return, cuts us
+    // from its route (cutLoop) and tries its own next hop; it drops this
+    // one copy as a duplicate, so nothing circulates.
+    if (from >= 0 && this.table.get(key) && this.links.has(from)) {
+      if (this.sendTo(from, b, off, len, true)) this.counters.dataBounced++;
+      return;
+    }
+    this.counters.dataNoRoute++;
   }
 
   /**
@@ -350,7 +401,7 @@ export class Router {
     writeHeader(this.scratch, 0, now, CMD_DATA);
     this.scratch.set(ipPacket.subarray(off, off + len), HEADER);
     const total = HEADER + len;
-    this.data.checkAndAdd(this.cfg.hash(this.scratch, 0, total));
+    this.data.checkAndAdd(this.cfg.hash(this.scratch, 0, total), -1);
     if (!this.sendTo(hop, this.scratch, 0, total, true)) return "dropped";
     this.counters.dataForwarded++;
     return "sent";

@@ -192,14 +192,16 @@ describe("links", () => {
     expect(out.take().map((s) => [s.link, s.data])).toEqual([[2, true]]);
   });
 
-  test("with every hop gone the route is unreachable until a flood arrives again", () => {
+  test("with every hop gone, data is bounced to its sender until a flood arrives again", () => {
     const { router, out } = up([1, 2]);
     const f = nameFlood("fay");
     router.receive(1, f, 0, f.length, T);
     router.linkDown(1);
+    out.take();
     const d = dataPacket(T, ipv6Packet(nameToIpv6("fay")));
     router.receive(2, d, 0, d.length, T);
-    expect(router.counters.dataNoRoute).toBe(1);
+    expect(out.take().map((s) => s.link)).toEqual([2]);
+    expect(router.counters.dataBounced).toBe(1);
     router.linkUp(3, T);
     router.receive(3, f, 0, f.length, T + 5); // replayed by a new neighbour: same flood
     expect(out.events.at(-1)).toBe("changed fay via 3");
@@ -268,7 +270,7 @@ describe("data", () => {
     expect(out.take().map((s) => s.link)).toEqual([2]);
   });
 
-  test("a duplicate data packet is dropped", () => {
+  test("a duplicate data packet from the same neighbour is dropped and the route kept", () => {
     const { router, out } = up([1, 2]);
     const f = nameFlood("jo");
     router.receive(2, f, 0, f.length, T);
@@ -278,6 +280,8 @@ describe("data", () => {
     router.receive(1, d, 0, d.length, T);
     expect(out.take().length).toBe(1);
     expect(router.counters.duplicateData).toBe(1);
+    expect(router.counters.loopsCut).toBe(0);
+    expect(router.table.get(keyOf(nameToIpv6("jo")))?.hops).toEqual([2]);
   });
 
   test("a 9-byte data packet (smolmesh2 panics on it) and a truncated IP header are dropped and counted", () => {
@@ -290,15 +294,34 @@ describe("data", () => {
     expect(out.take()).toEqual([]);
   });
 
-  test("a packet is never sent back on the link it came from", () => {
+  test("a packet whose only way on is back where it came from is bounced there once", () => {
     const { router, out } = up([1, 2]);
     const f = nameFlood("kim");
     router.receive(1, f, 0, f.length, T);
     out.take();
     const d = dataPacket(T, ipv6Packet(nameToIpv6("kim")));
     router.receive(1, d, 0, d.length, T);
+    expect(out.take().map((s) => [s.link, s.data])).toEqual([[1, true]]);
+    expect(router.counters.dataBounced).toBe(1);
+    expect(router.counters.dataNoRoute).toBe(0);
+  });
+
+  test("a data packet that comes back cuts the hop it was sent to: the next one takes the backup", () => {
+    const { router, out } = up([1, 2, 3]);
+    const f = nameFlood("lou");
+    router.receive(1, f, 0, f.length, T);
+    router.receive(2, f, 0, f.length, T);
+    out.take();
+    const d1 = dataPacket(T, ipv6Packet(nameToIpv6("lou"), 1));
+    router.receive(3, d1, 0, d1.length, T);
+    expect(out.take().map((s) => s.link)).toEqual([1]);
+    router.receive(2, d1, 0, d1.length, T + 1); // it came back: 1 leads in a circle
     expect(out.take()).toEqual([]);
-    expect(router.counters.dataNoRoute).toBe(1);
+    expect(router.counters.loopsCut).toBe(1);
+    expect(router.table.get(keyOf(nameToIpv6("lou")))?.hops).toEqual([2]);
+    const d2 = dataPacket(T, ipv6Packet(nameToIpv6("lou"), 2));
+    router.receive(3, d2, 0, d2.length, T + 2);
+    expect(out.take().map((s) => s.link)).toEqual([2]);
   });
 
   test("a relay without TUN counts data addressed to itself", () => {

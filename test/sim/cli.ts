@@ -1,0 +1,98 @@
+/**
+ * npm run sim -- --nodes N --topology random|ring|grid|scale-free --degree D --seconds S --seed X
+ *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--json]
+ * Prints the figures as a table and one JSON line.
+ */
+import { parseArgs } from "node:util";
+import { runScenario } from "./scenario.ts";
+import { TOPOLOGIES, type Topology } from "./topology.ts";
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: "string", default: "100" },
+    topology: { type: "string", default: "random" },
+    degree: { type: "string", default: "4" },
+    seconds: { type: "string", default: "60" },
+    seed: { type: "string", default: "1" },
+    latency: { type: "string", default: "1-20" },
+    jitter: { type: "string", default: "1" },
+    loss: { type: "string", default: "0" },
+    "no-loops": { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+  },
+});
+
+function num(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) {
+    console.error(`sim: --${name} expects a number >= ${min}, got "${v}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const topology = values.topology as Topology;
+if (!TOPOLOGIES.includes(topology)) {
+  console.error(`sim: --topology expects one of ${TOPOLOGIES.join(", ")}, got "${values.topology}"`);
+  process.exit(2);
+}
+const [lo, hi] = (values.latency ?? "").split("-").map(Number);
+if (lo === undefined || hi === undefined || !(lo >= 0 && hi >= lo)) {
+  console.error(`sim: --latency expects MIN-MAX in ms, got "${values.latency}"`);
+  process.exit(2);
+}
+
+const report = await runScenario(
+  {
+    nodes: num("nodes", values.nodes, 2),
+    topology,
+    degree: num("degree", values.degree, 1),
+    seconds: num("seconds", values.seconds, 1),
+    seed: num("seed", values.seed, 0),
+    latencyMs: [lo, hi],
+    jitterMs: num("jitter", values.jitter, 0),
+    loss: num("loss", values.loss, 0),
+    detectLoops: !values["no-loops"],
+  },
+  (l) => {
+    if (!values.json) console.error(`sim: ${l}`);
+  },
+);
+
+if (!values.json) {
+  const f = report.failover;
+  const rows: [string, string][] = [
+    [
+      "nodes / links",
+      `${report.nodes} / ${report.links} (${report.topology}, degree ${report.degree}, seed ${report.seed})`,
+    ],
+    [
+      "convergence after cold start",
+      report.convergenceMs === null ? "not reached" : `${(report.convergenceMs / 1000).toFixed(2)} s`,
+    ],
+    [
+      "control traffic per node",
+      `${report.controlPacketsPerNodePerS.toFixed(1)} packets/s, ${(report.controlBytesPerNodePerS / 1024).toFixed(2)} KiB/s`,
+    ],
+    [
+      "path stretch (mean / p95)",
+      `${report.stretchMean.toFixed(2)} / ${report.stretchP95.toFixed(2)} (${report.brokenPaths} broken paths)`,
+    ],
+    ["route changes per node per minute", report.flapsPerNodePerMin.toFixed(2)],
+    [
+      "failover (busiest relay killed)",
+      f
+        ? `${f.flows} flows: mean ${f.meanMs.toFixed(0)} ms, max ${f.maxMs.toFixed(0)} ms, ${f.blackholed} never recovered`
+        : "no relay on sampled paths",
+    ],
+    ["loops / storms", `${report.dataLoops} data packets seen twice, ${report.floodStorms} floods sent twice`],
+    ["memory per node", `${report.memoryPerNodeKiB.toFixed(0)} KiB`],
+    [
+      "simulation",
+      `${report.seconds} simulated s, ${report.events} events, ${(report.wallMs / 1000).toFixed(1)} s wall`,
+    ],
+  ];
+  const w = Math.max(...rows.map(([k]) => k.length));
+  for (const [k, v] of rows) console.log(`${k.padEnd(w)}  ${v}`);
+}
+console.log(JSON.stringify(report));

@@ -1,0 +1,241 @@
+/**
+ * The standard simulator run and its figures: cold-start convergence,
+ * control traffic and route flaps on a stable network, path stretch, and
+ * failover when the busiest relay dies, plus loop and storm detection.
+ */
+import { nameToIpv6 } from "../../src/addr/node-name.ts";
+import { keyOf } from "../../src/mesh/addr-key.ts";
+import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { type SimNode, type SimOptions, Simulation } from "./sim.ts";
+
+export interface SimReport {
+  nodes: number;
+  links: number;
+  topology: string;
+  degree: number;
+  seed: number;
+  seconds: number;
+  /** Simulated ms until every node had a route to every other node (null: never). */
+  convergenceMs: number | null;
+  controlPacketsPerNodePerS: number;
+  controlBytesPerNodePerS: number;
+  /** Route (primary next hop) changes per node per minute on the stable network. */
+  flapsPerNodePerMin: number;
+  stretchMean: number;
+  stretchP95: number;
+  /** Sampled paths that loop or end nowhere. */
+  brokenPaths: number;
+  /**
+   * Flows whose path crossed the killed relay: time until their first packet
+   * sent after the kill arrived. `partitioned`: flows whose ends the kill
+   * disconnected (nothing can help); `blackholed`: connected yet never recovered.
+   */
+  failover: {
+    victim: number;
+    flows: number;
+    meanMs: number;
+    maxMs: number;
+    blackholed: number;
+    partitioned: number;
+  } | null;
+  dataLoops: number;
+  floodStorms: number;
+  memoryPerNodeKiB: number;
+  events: number;
+  wallMs: number;
+}
+
+/** IPv6 packet from src to dst carrying a 4-byte id (the simulator's data). */
+function datagram(src: Uint8Array, dst: Uint8Array, id: number): Uint8Array {
+  const p = new Uint8Array(44);
+  p[0] = 0x60;
+  p[5] = 4;
+  p[6] = 17;
+  p[7] = 64;
+  p.set(src, 8);
+  p.set(dst, 24);
+  new DataView(p.buffer).setUint32(40, id);
+  return p;
+}
+
+/** The path of primary next hops from src to dst: node ids and latency, or undefined if it loops or dead-ends. */
+export function followRoute(
+  sim: Simulation,
+  src: number,
+  dst: number,
+): { hops: number[]; latency: number } | undefined {
+  const key = keyOf(nameToIpv6(`n${dst}`));
+  const hops = [src];
+  let latency = 0;
+  let cur = src;
+  const seen = new Set([src]);
+  while (cur !== dst) {
+    const node = sim.nodes[cur] as SimNode;
+    const l = node.router.table.nextHop(key, -1);
+    if (l < 0) return undefined;
+    latency += node.links[l]?.latency ?? 0;
+    cur = node.peerOf(l);
+    if (seen.has(cur)) return undefined;
+    seen.add(cur);
+    hops.push(cur);
+  }
+  return { hops, latency };
+}
+
+/** Lowest total latency from src to every node (Dijkstra over the live links). */
+function shortest(sim: Simulation, src: number): Float64Array {
+  const dist = new Float64Array(sim.nodes.length).fill(Number.POSITIVE_INFINITY);
+  dist[src] = 0;
+  const done = new Uint8Array(sim.nodes.length);
+  // a simple O(n^2 + e) Dijkstra: sampled sources only
+  for (;;) {
+    let u = -1;
+    let best = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < dist.length; i++)
+      if (!done[i] && (dist[i] as number) < best) [u, best] = [i, dist[i] as number];
+    if (u < 0) break;
+    done[u] = 1;
+    for (const link of (sim.nodes[u] as SimNode).links) {
+      if (!link.up) continue;
+      const v = link.a === u ? link.b : link.a;
+      if (best + link.latency < (dist[v] as number)) dist[v] = best + link.latency;
+    }
+  }
+  return dist;
+}
+
+export async function runScenario(
+  opts: Partial<SimOptions> & { seconds: number; samplePairs?: number; failoverFlows?: number },
+  log: (line: string) => void = () => {},
+): Promise<SimReport> {
+  const t0 = performance.now();
+  Bun.gc(true);
+  const heapBefore = process.memoryUsage().heapUsed;
+  const hash = await loadPacketHash();
+  const sim = new Simulation(opts, hash, nameToIpv6);
+  const n = sim.nodes.length;
+  sim.start();
+
+  // 1. cold start until every node knows every other (or the run ends)
+  sim.run(opts.seconds * 1000, () => sim.convergedNodes === n);
+  const convergenceMs = sim.convergedNodes === n ? Math.max(...sim.nodes.map((x) => x.convergedAt)) : null;
+  log(`converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${sim.events} events)`);
+  Bun.gc(true);
+  const memoryPerNodeKiB = (process.memoryUsage().heapUsed - heapBefore) / n / 1024;
+
+  // 2. a stable network: control traffic and route changes over the rest of the run
+  const settle = Math.min(opts.seconds * 1000, sim.now + 5000);
+  sim.run(settle);
+  const before = sim.nodes.map((x) => [x.controlPackets, x.controlBytes, x.routeChanges] as const);
+  const windowStart = sim.now;
+  sim.run(opts.seconds * 1000);
+  const windowS = Math.max(0.001, (sim.now - windowStart) / 1000);
+  let packets = 0;
+  let bytes = 0;
+  let changes = 0;
+  sim.nodes.forEach((x, i) => {
+    const b = before[i] as readonly [number, number, number];
+    packets += x.controlPackets - b[0];
+    bytes += x.controlBytes - b[1];
+    changes += x.routeChanges - b[2];
+  });
+
+  // 3. path stretch over sampled pairs
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
+    const a = Math.floor(sim.random() * n);
+    let b = Math.floor(sim.random() * n);
+    if (b === a) b = (b + 1) % n;
+    pairs.push([a, b]);
+  }
+  const stretches: number[] = [];
+  let brokenPaths = 0;
+  const onPath = new Map<number, [number, number][]>();
+  const dists = new Map<number, Float64Array>();
+  for (const [a, b] of pairs) {
+    const path = followRoute(sim, a, b);
+    if (!path) {
+      brokenPaths++;
+      continue;
+    }
+    let d = dists.get(a);
+    if (!d) {
+      d = shortest(sim, a);
+      dists.set(a, d);
+    }
+    stretches.push(path.latency / (d[b] as number));
+    for (const h of path.hops.slice(1, -1)) {
+      const list = onPath.get(h) ?? [];
+      list.push([a, b]);
+      onPath.set(h, list);
+    }
+  }
+  stretches.sort((x, y) => x - y);
+
+  // 4. failover: the relay on the most sampled paths dies while flows cross it
+  let failover: SimReport["failover"] = null;
+  const busiest = [...onPath.entries()].sort((x, y) => y[1].length - x[1].length)[0];
+  if (busiest) {
+    const [victim, crossing] = busiest;
+    const flows = crossing.slice(0, opts.failoverFlows ?? 50);
+    const killAt = sim.now + 1000;
+    const firstAfter = new Map<number, number>();
+    let nextId = 1;
+    const flowOfId = new Map<number, number>();
+    sim.onDeliver = (_node, ip) => {
+      const id = new DataView(ip.buffer, ip.byteOffset + 40, 4).getUint32(0);
+      const f = flowOfId.get(id);
+      // only packets sent after the kill count: those in flight before it prove nothing
+      if (f !== undefined && id >= firstIdAfterKill && !firstAfter.has(f)) firstAfter.set(f, sim.now - killAt);
+    };
+    const sendRound = () => {
+      flows.forEach(([a, b], f) => {
+        const id = nextId++;
+        flowOfId.set(id, f);
+        const src = sim.nodes[a] as SimNode;
+        const ip = datagram(nameToIpv6(`n${a}`), nameToIpv6(`n${b}`), id);
+        src.router.fromLocal(ip, 0, ip.length, sim.time);
+      });
+    };
+    const end = killAt + 15_000;
+    for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
+    let firstIdAfterKill = Number.POSITIVE_INFINITY;
+    sim.schedule(killAt, () => {
+      sim.killNode(victim);
+      firstIdAfterKill = nextId;
+    });
+    sim.run(end);
+    const times = [...firstAfter.values()];
+    const partitioned = flows.filter(([a, b]) => !Number.isFinite(shortest(sim, a)[b] as number)).length;
+    failover = {
+      victim,
+      flows: flows.length,
+      meanMs: times.length ? times.reduce((s, x) => s + x, 0) / times.length : 0,
+      maxMs: times.length ? Math.max(...times) : 0,
+      blackholed: flows.length - times.length - partitioned,
+      partitioned,
+    };
+  }
+
+  return {
+    nodes: n,
+    links: sim.links.length,
+    topology: sim.opts.topology,
+    degree: sim.opts.degree,
+    seed: sim.opts.seed,
+    seconds: opts.seconds,
+    convergenceMs,
+    controlPacketsPerNodePerS: packets / n / windowS,
+    controlBytesPerNodePerS: bytes / n / windowS,
+    flapsPerNodePerMin: (changes / n / windowS) * 60,
+    stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
+    stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
+    brokenPaths,
+    failover,
+    dataLoops: sim.dataLoops,
+    floodStorms: sim.floodStorms,
+    memoryPerNodeKiB,
+    events: sim.events,
+    wallMs: performance.now() - t0,
+  };
+}
