@@ -15,9 +15,8 @@ export function addrKey(b: Uint8Array, off: number, len: 4 | 16): AddrKey {
       0
     );
   }
-  let s = "";
-  for (let i = 0; i < 16; i += 2) s += String.fromCharCode(((b[off + i] as number) << 8) | (b[off + i + 1] as number));
-  return s;
+  const g = (i: number) => ((b[off + i] as number) << 8) | (b[off + i + 1] as number);
+  return String.fromCharCode(g(0), g(2), g(4), g(6), g(8), g(10), g(12), g(14));
 }
 
 export function keyOf(addr: Uint8Array): AddrKey {

@@ -9,7 +9,14 @@
  * packets use their own fixed ring.
  */
 
-export type PacketHash = (b: Uint8Array, off: number, len: number) => bigint;
+import type { AddrKey } from "./addr-key.ts";
+
+/**
+ * A 53-bit hash of a packet, as a number: exact in a double, and a Map key
+ * that hashes much faster than a BigInt. 2^-53 per pair makes a false
+ * duplicate among the 65536 remembered floods a once-in-10^7-years event.
+ */
+export type PacketHash = (b: Uint8Array, off: number, len: number) => number;
 
 interface FloodEntry {
   /** When the flood may be forgotten. */
@@ -18,47 +25,67 @@ interface FloodEntry {
   from: number;
   /** Whether a later arrival was already echoed back to `from`. */
   echoed: boolean;
+  /** The route the flood announces (undefined: none, or our own). */
+  key: AddrKey | undefined;
 }
 
 export class FloodFilter {
-  /** Map keeps insertion (= time) order, so expiry walks from the front. */
-  private readonly seen = new Map<bigint, FloodEntry>();
+  private readonly seen = new Map<number, FloodEntry>();
+  /** Hashes in arrival order (a ring), so expiry and eviction take the oldest in O(1). */
+  private readonly order: Float64Array;
+  private head = 0;
+  private count = 0;
   evicted = 0;
 
   constructor(
     private readonly windowMs: number,
     private readonly maxFloods = 65536,
-  ) {}
+  ) {
+    this.order = new Float64Array(maxFloods);
+  }
 
-  has(h: bigint): boolean {
+  has(h: number): boolean {
     return this.seen.has(h);
   }
 
-  add(h: bigint, now: number, from: number): void {
-    if (this.seen.size >= this.maxFloods) {
-      const oldest = this.seen.keys().next().value as bigint;
-      this.seen.delete(oldest);
+  get(h: number): Readonly<FloodEntry> | undefined {
+    return this.seen.get(h);
+  }
+
+  add(h: number, now: number, from: number, key?: AddrKey): void {
+    if (this.seen.has(h)) return;
+    if (this.count === this.maxFloods) {
+      this.dropOldest();
       this.evicted++;
     }
-    this.seen.set(h, { until: now + this.windowMs, from, echoed: false });
+    this.seen.set(h, { until: now + this.windowMs, from, echoed: false, key });
+    this.order[(this.head + this.count) % this.maxFloods] = h;
+    this.count++;
+  }
+
+  private dropOldest(): void {
+    this.seen.delete(this.order[this.head] as number);
+    this.head = (this.head + 1) % this.maxFloods;
+    this.count--;
   }
 
   /**
    * A copy of a known flood arrived on `link`. Returns the link it first
    * came from if that link should now get it back (once per flood), else -1.
    */
-  echoTarget(h: bigint, link: number): number {
+  echoTarget(h: number, link: number): number {
     const e = this.seen.get(h);
     if (!e || e.echoed || e.from < 0 || e.from === link) return -1;
     e.echoed = true;
     return e.from;
   }
 
-  /** Forgets floods whose window has passed. */
+  /** Forgets floods whose window has passed (oldest first; arrival order is time order). */
   expire(now: number): void {
-    for (const [h, e] of this.seen) {
-      if (e.until > now) break;
-      this.seen.delete(h);
+    while (this.count > 0) {
+      const e = this.seen.get(this.order[this.head] as number);
+      if (e && e.until > now) return;
+      this.dropOldest();
     }
   }
 
@@ -68,13 +95,13 @@ export class FloodFilter {
 }
 
 export class DataFilter {
-  private readonly ring: bigint[];
+  private readonly ring: Float64Array;
   /** hash -> the link the packet first came in on (-1: from this node). */
-  private readonly seen = new Map<bigint, number>();
+  private readonly seen = new Map<number, number>();
   private head = 0;
 
   constructor(readonly capacity = 8192) {
-    this.ring = new Array<bigint>(capacity);
+    this.ring = new Float64Array(capacity).fill(-1);
   }
 
   /**
@@ -82,11 +109,11 @@ export class DataFilter {
    * last `capacity` data packets; otherwise records it as arriving on
    * `link` and returns undefined.
    */
-  checkAndAdd(h: bigint, link: number): number | undefined {
+  checkAndAdd(h: number, link: number): number | undefined {
     const first = this.seen.get(h);
     if (first !== undefined) return first;
-    const old = this.ring[this.head];
-    if (old !== undefined) this.seen.delete(old);
+    const old = this.ring[this.head] as number;
+    if (old >= 0) this.seen.delete(old);
     this.ring[this.head] = h;
     this.seen.set(h, link);
     this.head = (this.head + 1) % this.capacity;

@@ -22,7 +22,7 @@ import {
   VALIDITY_MS,
   writeHeader,
 } from "./packet.ts";
-import { type Route, type RouteKind, RoutingTable } from "./routing-table.ts";
+import { type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
 
 export type { Route };
 
@@ -243,6 +243,26 @@ export class Router {
     len: number,
     now: number,
   ): void {
+    const h = this.cfg.hash(b, off, len);
+    const seen = this.floods.get(h);
+    if (seen) {
+      // Most flood arrivals are copies of one we have (one per neighbour):
+      // the entry remembers which route it was, so nothing is parsed again.
+      this.counters.duplicateFloods++;
+      if (seen.key !== undefined) {
+        const u = this.table.learn(seen.key, undefined, "name", undefined, ts, link, now, () =>
+          this.retain(b, off, len),
+        );
+        this.report(u, seen.key, link);
+      }
+      // A second path to the origin exists through `link`; the neighbour we
+      // first heard the flood from never got it from us (we do not send a
+      // flood back where it came from), so it cannot know we are a way
+      // around it. Tell it once: that is what gives it a backup route.
+      const back = this.floods.echoTarget(h, link);
+      if (back >= 0 && this.links.has(back) && this.sendTo(back, b, off, len, false)) this.counters.floodsEchoed++;
+      return;
+    }
     const body = off + HEADER;
     const bodyLen = len - HEADER;
     let key: AddrKey | undefined;
@@ -270,30 +290,24 @@ export class Router {
       key = addrKey(b, body, want);
       addr = () => this.retain(b, body, want);
     }
-    const h = this.cfg.hash(b, off, len);
-    const duplicate = this.floods.has(h);
-    if (key !== undefined && addr && !this.ours.has(key)) {
+    if (key !== undefined && this.ours.has(key)) key = undefined;
+    if (key !== undefined) {
       const u = this.table.learn(key, addr, kind, name, ts, link, now, () => this.retain(b, off, len));
-      const r = this.table.get(key) as Route;
-      if (u === "added") this.out.routeAdded(r);
-      else if (u === "changed") this.out.routeChanged(r);
-      else if (u === "backup") this.out.routeBackup?.(r, link);
+      this.report(u, key, link);
     }
-    if (duplicate) {
-      this.counters.duplicateFloods++;
-      // A second path to the origin exists through `link`; the neighbour we
-      // first heard the flood from never got it from us (we do not send a
-      // flood back where it came from), so it cannot know we are a way
-      // around it. Tell it once: that is what gives it a backup route.
-      const back = this.floods.echoTarget(h, link);
-      if (back >= 0 && this.links.has(back) && this.sendTo(back, b, off, len, false)) this.counters.floodsEchoed++;
-      return;
-    }
-    this.floods.add(h, now, link);
+    this.floods.add(h, now, link, key);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
     }
+  }
+
+  private report(u: Update, key: AddrKey, link: number): void {
+    if (u === "none") return;
+    const r = this.table.get(key) as Route;
+    if (u === "added") this.out.routeAdded(r);
+    else if (u === "changed") this.out.routeChanged(r);
+    else this.out.routeBackup?.(r, link);
   }
 
   private ipv6OfName(name: string): Uint8Array {

@@ -53,10 +53,12 @@ export class RoutingTable {
   /**
    * Records that a flood for `key` with timestamp `ts` arrived on `link`.
    * `packet` is copied only when it becomes the route's newest flood.
+   * `addr` undefined: a copy of a flood already learned, which may rank a
+   * hop but never creates a route or changes its kind.
    */
   learn(
     key: AddrKey,
-    addr: () => Uint8Array,
+    addr: (() => Uint8Array) | undefined,
     kind: RouteKind,
     name: string | undefined,
     ts: number,
@@ -66,6 +68,7 @@ export class RoutingTable {
   ): Update {
     const r = this.routes.get(key);
     if (!r) {
+      if (addr === undefined) return "none";
       this.routes.set(key, {
         key,
         addr: addr(),
@@ -83,8 +86,10 @@ export class RoutingTable {
       const before = r.hops[0];
       r.ts = ts;
       r.heardAt = now;
-      r.kind = kind;
-      r.name = name ?? r.name;
+      if (addr !== undefined) {
+        r.kind = kind;
+        r.name = name ?? r.name;
+      }
       r.flood = packet();
       const i = r.hops.indexOf(link);
       if (i >= 0) r.hops.splice(i, 1);

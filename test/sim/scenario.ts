@@ -188,13 +188,14 @@ export async function runScenario(
       // only packets sent after the kill count: those in flight before it prove nothing
       if (f !== undefined && id >= firstIdAfterKill && !firstAfter.has(f)) firstAfter.set(f, sim.now - killAt);
     };
+    const ends = flows.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
     const sendRound = () => {
-      flows.forEach(([a, b], f) => {
+      flows.forEach(([a], f) => {
         const id = nextId++;
         flowOfId.set(id, f);
-        const src = sim.nodes[a] as SimNode;
-        const ip = datagram(nameToIpv6(`n${a}`), nameToIpv6(`n${b}`), id);
-        src.router.fromLocal(ip, 0, ip.length, sim.time);
+        const [src, dst] = ends[f] as readonly [Uint8Array, Uint8Array];
+        const ip = datagram(src, dst, id);
+        (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
       });
     };
     const end = killAt + 15_000;

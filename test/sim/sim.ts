@@ -11,7 +11,7 @@
  */
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
-import { EventQueue } from "./event-queue.ts";
+import { CALL, DELIVER, EventQueue } from "./event-queue.ts";
 import { seeded } from "./rng.ts";
 import { buildTopology, type Topology } from "./topology.ts";
 
@@ -172,13 +172,22 @@ export class Simulation {
   floodStorms = 0;
   dataLoops = 0;
   events = 0;
+  private readonly ipv6Memo = new Map<string, Uint8Array>();
+
+  /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
+  ipv6Of(i: number): Uint8Array {
+    const ip = this.ipv6Memo.get(`n${i}`);
+    if (!ip) throw new Error(`no node ${i}`);
+    return ip;
+  }
+
   /** Called for every data packet delivered to a node's TUN: (node, IP packet). */
   onDeliver: (node: number, ip: Uint8Array) => void = () => {};
 
   constructor(opts: Partial<SimOptions>, hash: PacketHash, nameToIpv6: (n: string) => Uint8Array) {
     this.opts = { ...DEFAULTS, ...opts };
     this.random = seeded(this.opts.seed);
-    const memo = new Map<string, Uint8Array>();
+    const memo = this.ipv6Memo;
     const cachedIpv6 = (n: string) => {
       let ip = memo.get(n);
       if (!ip) {
@@ -187,7 +196,18 @@ export class Simulation {
       }
       return ip;
     };
-    for (let i = 0; i < this.opts.nodes; i++) this.nodes.push(new SimNode(i, `n${i}`, this, hash, cachedIpv6));
+    // packets are immutable and shared by every router that sees them: hash each once
+    const hashes = new WeakMap<Uint8Array, number>();
+    const sharedHash: PacketHash = (b, off, len) => {
+      if (off !== 0 || len !== b.length) return hash(b, off, len);
+      let h = hashes.get(b);
+      if (h === undefined) {
+        h = hash(b, 0, len);
+        hashes.set(b, h);
+      }
+      return h;
+    };
+    for (let i = 0; i < this.opts.nodes; i++) this.nodes.push(new SimNode(i, `n${i}`, this, sharedHash, cachedIpv6));
     const edges = buildTopology(this.opts.topology, this.opts.nodes, this.opts.degree, this.random);
     const [lo, hi] = this.opts.latencyMs;
     for (const [a, b] of edges) {
@@ -228,7 +248,11 @@ export class Simulation {
   }
 
   schedule(at: number, run: () => void): void {
-    this.queue.push(at, run);
+    const e = this.queue.take();
+    e.t = at;
+    e.kind = CALL;
+    e.fn = run;
+    this.queue.push(e);
   }
 
   /** Storm detection keeps 5 s of sent floods: a storm repeats within milliseconds. */
@@ -255,16 +279,25 @@ export class Simulation {
     if (this.opts.loss > 0 && this.random() < this.opts.loss) arrival += this.opts.rtoMs;
     arrival = Math.max(arrival, d.lastArrival);
     d.lastArrival = arrival;
-    this.schedule(arrival, () => {
-      const node = this.nodes[to] as SimNode;
-      if (!link.up || !node.alive) return;
-      if (this.opts.detectLoops && bytes[8] === 3 && bytes.length >= 9 + 44) {
-        const id = new DataView(bytes.buffer, bytes.byteOffset + 9 + 40, 4).getUint32(0);
-        if (node.seenData.has(id)) this.dataLoops++;
-        node.seenData.add(id);
-      }
-      node.router.receive(local, bytes, 0, bytes.length, this.time);
-    });
+    const e = this.queue.take();
+    e.t = arrival;
+    e.kind = DELIVER;
+    e.link = link;
+    e.node = to;
+    e.local = local;
+    e.bytes = bytes;
+    this.queue.push(e);
+  }
+
+  private arrive(link: SimLink, to: number, local: number, bytes: Uint8Array): void {
+    const node = this.nodes[to] as SimNode;
+    if (!link.up || !node.alive) return;
+    if (this.opts.detectLoops && bytes[8] === 3 && bytes.length >= 9 + 44) {
+      const id = new DataView(bytes.buffer, bytes.byteOffset + 9 + 40, 4).getUint32(0);
+      if (node.seenData.has(id)) this.dataLoops++;
+      node.seenData.add(id);
+    }
+    node.router.receive(local, bytes, 0, bytes.length, this.time);
   }
 
   delivered(node: number, ip: Uint8Array): void {
@@ -273,11 +306,14 @@ export class Simulation {
 
   /** Runs events until simulated time `until` (ms since start) or `stop()` returns true. */
   run(until: number, stop?: () => boolean): void {
-    while (this.queue.peekTime() <= until) {
-      const e = this.queue.pop();
+    const q = this.queue;
+    while (q.peekTime() <= until) {
+      const e = q.pop();
       if (!e) break;
       this.now = e.t;
-      e.run();
+      if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array);
+      else e.fn?.();
+      q.recycle(e);
       this.events++;
       if (stop?.()) return;
     }

@@ -1,0 +1,115 @@
+/**
+ * Per-component figures with no I/O: duplicate filters, route lookups, and
+ * packets per second through the router state machine (data forwarding,
+ * new floods, duplicate floods). Frame seal/open MB/s: npm run bench:crypto.
+ *
+ *   npm run bench:micro      (bun test/bench/micro.ts [--json])
+ */
+import { nameToIpv6 } from "../../src/addr/node-name.ts";
+import { addrKey, keyOf } from "../../src/mesh/addr-key.ts";
+import { DataFilter, FloodFilter } from "../../src/mesh/dup-filter.ts";
+import { buildPacket, CMD_DATA, CMD_NAME } from "../../src/mesh/packet.ts";
+import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { Router, type RouterOutput } from "../../src/mesh/router.ts";
+import { RoutingTable } from "../../src/mesh/routing-table.ts";
+
+const json = process.argv.includes("--json");
+const T = 1_800_000_000_000;
+
+function rate(name: string, n: number, fn: (i: number) => void): [string, number] {
+  for (let i = 0; i < Math.min(n, 100_000); i++) fn(i); // warm up
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fn(i);
+  const s = (performance.now() - t0) / 1000;
+  return [name, n / s];
+}
+
+const hash = await loadPacketHash();
+const rows: [string, number][] = [];
+
+// duplicate filters
+const pkt = new Uint8Array(1409);
+crypto.getRandomValues(pkt);
+rows.push(rate("xxhash64 of a 1409-byte packet", 1_000_000, () => hash(pkt, 0, pkt.length)));
+const df = new DataFilter(8192);
+rows.push(rate("data filter check+add (8192 ring)", 5_000_000, (i) => df.checkAndAdd(i, 1)));
+const ff = new FloodFilter(180_000, 65536);
+rows.push(rate("flood filter add (65536 cap)", 2_000_000, (i) => ff.add(i, T, 1)));
+rows.push(rate("flood filter lookup", 5_000_000, (i) => ff.get(i & 65535)));
+
+// route lookups: 1000 destinations
+const table = new RoutingTable();
+const addrs = Array.from({ length: 1000 }, (_, i) => nameToIpv6(`node${i}`));
+addrs.forEach((a, i) => {
+  table.learn(
+    keyOf(a),
+    () => a,
+    "name",
+    `node${i}`,
+    T,
+    i % 4,
+    T,
+    () => a,
+  );
+});
+const dst = new Uint8Array(40);
+rows.push(
+  rate("route lookup: IPv6 header -> next hop (1000 routes)", 5_000_000, (i) => {
+    dst.set(addrs[i % 1000] as Uint8Array, 24);
+    table.nextHop(addrKey(dst, 24, 16), -1);
+  }),
+);
+
+// the router, no I/O
+const sink: RouterOutput = {
+  send: () => true,
+  deliver: () => {},
+  routeAdded: () => {},
+  routeChanged: () => {},
+  routeRemoved: () => {},
+};
+const router = new Router(
+  { name: "bench", ipv6: nameToIpv6("bench"), ipv4: [], nameToIpv6, hash, random: () => 0.5, hasTun: true },
+  sink,
+);
+for (let l = 0; l < 4; l++) router.linkUp(l, T);
+for (let i = 0; i < 1000; i++) {
+  const f = buildPacket(T, CMD_NAME, new TextEncoder().encode(`node${i}`));
+  router.receive(i % 4, f, 0, f.length, T);
+}
+// data packets to 1000 destinations, each unique (the filter must not drop them)
+const data = addrs.map((a) => {
+  const ip = new Uint8Array(1400);
+  ip[0] = 0x60;
+  ip.set(a, 24);
+  return buildPacket(T, CMD_DATA, ip);
+});
+rows.push(
+  rate("router: data packets forwarded (1400 B)", 500_000, (i) => {
+    const p = data[i % 1000] as Uint8Array;
+    new DataView(p.buffer).setUint32(9 + 40, i); // unique payload
+    router.receive((i + 1) % 4, p, 0, p.length, T);
+  }),
+);
+rows.push(
+  rate("router: packets from TUN routed (1400 B)", 500_000, (i) => {
+    const p = data[i % 1000] as Uint8Array;
+    new DataView(p.buffer).setUint32(9 + 40, i);
+    router.fromLocal(p, 9, p.length - 9, T);
+  }),
+);
+const floods = Array.from({ length: 1000 }, (_, i) =>
+  buildPacket(T + 1, CMD_NAME, new TextEncoder().encode(`node${i}`)),
+);
+rows.push(
+  rate("router: duplicate floods (the common control packet)", 1_000_000, (i) => {
+    const f = floods[i % 1000] as Uint8Array;
+    router.receive(i % 4, f, 0, f.length, T);
+  }),
+);
+
+if (json) console.log(JSON.stringify(Object.fromEntries(rows)));
+else {
+  const w = Math.max(...rows.map(([n]) => n.length));
+  for (const [n, r] of rows) console.log(`${n.padEnd(w)}  ${(r / 1e6).toFixed(2).padStart(7)} M/s`);
+}
