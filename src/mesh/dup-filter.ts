@@ -31,8 +31,8 @@ interface FloodEntry {
 
 export class FloodFilter {
   private readonly seen = new Map<number, FloodEntry>();
-  /** Hashes in arrival order (a ring), so expiry and eviction take the oldest in O(1). */
-  private readonly order: Float64Array;
+  /** Hashes in arrival order (a ring that grows up to maxFloods), so expiry and eviction take the oldest in O(1). */
+  private order = new Float64Array(256);
   private head = 0;
   private count = 0;
   evicted = 0;
@@ -40,9 +40,7 @@ export class FloodFilter {
   constructor(
     private readonly windowMs: number,
     private readonly maxFloods = 65536,
-  ) {
-    this.order = new Float64Array(maxFloods);
-  }
+  ) {}
 
   has(h: number): boolean {
     return this.seen.has(h);
@@ -58,14 +56,22 @@ export class FloodFilter {
       this.dropOldest();
       this.evicted++;
     }
+    if (this.count === this.order.length) this.grow();
     this.seen.set(h, { until: now + this.windowMs, from, echoed: false, key });
-    this.order[(this.head + this.count) % this.maxFloods] = h;
+    this.order[(this.head + this.count) % this.order.length] = h;
     this.count++;
+  }
+
+  private grow(): void {
+    const next = new Float64Array(Math.min(this.maxFloods, this.order.length * 2));
+    for (let i = 0; i < this.count; i++) next[i] = this.order[(this.head + i) % this.order.length] as number;
+    this.order = next;
+    this.head = 0;
   }
 
   private dropOldest(): void {
     this.seen.delete(this.order[this.head] as number);
-    this.head = (this.head + 1) % this.maxFloods;
+    this.head = (this.head + 1) % this.order.length;
     this.count--;
   }
 

@@ -29,6 +29,16 @@ test("flood filter: remembers for the window, forgets in arrival order, never ho
   );
 });
 
+test("flood filter: its ring grows past its first size and keeps arrival order", () => {
+  const f = new FloodFilter(1000, 1000);
+  for (let i = 0; i < 3000; i++) f.add(i, i, 1);
+  expect(f.size).toBe(1000);
+  for (const i of [0, 1999, 2000, 2999]) expect(f.has(i)).toBe(i >= 2000);
+  f.expire(2000 + 1000 + 500); // floods added at 2000..2500 have expired
+  expect(f.size).toBe(499);
+  expect([f.has(2500), f.has(2501)]).toEqual([false, true]);
+});
+
 test("flood filter: a full filter costs the same per add (no scan over forgotten entries)", () => {
   const f = new FloodFilter(1e12, 1024);
   const t0 = performance.now();
