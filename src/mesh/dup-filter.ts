@@ -18,21 +18,23 @@ import type { AddrKey } from "./addr-key.ts";
  */
 export type PacketHash = (b: Uint8Array, off: number, len: number) => number;
 
-interface FloodEntry {
-  /** When the flood may be forgotten. */
-  until: number;
-  /** The link it first arrived on (-1: we originated it). */
-  from: number;
-  /** Whether a later arrival was already echoed back to `from`. */
-  echoed: boolean;
-  /** The route the flood announces (undefined: none, or our own). */
-  key: AddrKey | undefined;
-}
-
+/**
+ * Floods seen within the window. Each entry lives in a slot of a ring of
+ * parallel arrays (no object per flood: a large mesh keeps about 24 floods
+ * per node per 3 minutes, all of them here), in arrival order, so expiry
+ * and eviction take the oldest in O(1). The ring grows up to `maxFloods`.
+ */
 export class FloodFilter {
-  private readonly seen = new Map<number, FloodEntry>();
-  /** Hashes in arrival order (a ring that grows up to maxFloods), so expiry and eviction take the oldest in O(1). */
-  private order = new Float64Array(256);
+  /** hash -> slot */
+  private readonly slots = new Map<number, number>();
+  private hashes = new Float64Array(256);
+  private untils = new Float64Array(256);
+  /** The link each flood first came from (-1: we originated it). */
+  private froms = new Int32Array(256);
+  /** Whether a later arrival was already echoed back to its first link. */
+  private echoed = new Uint8Array(256);
+  /** The route each flood announces (undefined: none, or our own). */
+  private keys: (AddrKey | undefined)[] = new Array(256);
   private head = 0;
   private count = 0;
   evicted = 0;
@@ -43,71 +45,94 @@ export class FloodFilter {
   ) {}
 
   has(h: number): boolean {
-    return this.seen.has(h);
+    return this.slots.has(h);
   }
 
-  get(h: number): Readonly<FloodEntry> | undefined {
-    return this.seen.get(h);
+  /** The slot of flood `h`, or -1. */
+  find(h: number): number {
+    return this.slots.get(h) ?? -1;
+  }
+
+  /** The route key remembered for the flood in `slot`. */
+  keyAt(slot: number): AddrKey | undefined {
+    return this.keys[slot];
   }
 
   add(h: number, now: number, from: number, key?: AddrKey): void {
-    if (this.seen.has(h)) return;
+    if (this.slots.has(h)) return;
     if (this.count === this.maxFloods) {
       this.dropOldest();
       this.evicted++;
     }
-    if (this.count === this.order.length) this.grow();
-    this.seen.set(h, { until: now + this.windowMs, from, echoed: false, key });
-    this.order[(this.head + this.count) % this.order.length] = h;
+    if (this.count === this.hashes.length) this.grow();
+    const slot = (this.head + this.count) % this.hashes.length;
+    this.hashes[slot] = h;
+    this.untils[slot] = now + this.windowMs;
+    this.froms[slot] = from;
+    this.echoed[slot] = 0;
+    this.keys[slot] = key;
+    this.slots.set(h, slot);
     this.count++;
   }
 
   private grow(): void {
-    const next = new Float64Array(Math.min(this.maxFloods, this.order.length * 2));
-    for (let i = 0; i < this.count; i++) next[i] = this.order[(this.head + i) % this.order.length] as number;
-    this.order = next;
-    this.head = 0;
+    const cap = this.hashes.length;
+    const next = Math.min(this.maxFloods, cap * 2);
+    const hashes = new Float64Array(next);
+    const untils = new Float64Array(next);
+    const froms = new Int32Array(next);
+    const echoed = new Uint8Array(next);
+    const keys: (AddrKey | undefined)[] = new Array(next);
+    for (let i = 0; i < this.count; i++) {
+      const from = (this.head + i) % cap;
+      hashes[i] = this.hashes[from] as number;
+      untils[i] = this.untils[from] as number;
+      froms[i] = this.froms[from] as number;
+      echoed[i] = this.echoed[from] as number;
+      keys[i] = this.keys[from];
+      this.slots.set(hashes[i] as number, i);
+    }
+    Object.assign(this, { hashes, untils, froms, echoed, keys, head: 0 });
   }
 
   private dropOldest(): void {
-    this.seen.delete(this.order[this.head] as number);
-    this.head = (this.head + 1) % this.order.length;
+    this.slots.delete(this.hashes[this.head] as number);
+    this.keys[this.head] = undefined;
+    this.head = (this.head + 1) % this.hashes.length;
     this.count--;
   }
 
   /**
-   * A copy of a known flood arrived on `link`. Returns the link it first
-   * came from if that link should now get it back (once per flood), else -1.
+   * A copy of the flood in `slot` arrived on `link`. Returns the link it
+   * first came from if that link should now get it back (once per flood),
+   * else -1.
    */
-  echoTarget(h: number, link: number): number {
-    const e = this.seen.get(h);
-    if (!e || e.echoed || e.from < 0 || e.from === link) return -1;
-    e.echoed = true;
-    return e.from;
+  echoTarget(slot: number, link: number): number {
+    const from = this.froms[slot] as number;
+    if (this.echoed[slot] || from < 0 || from === link) return -1;
+    this.echoed[slot] = 1;
+    return from;
   }
 
-  /** Forgets floods whose window has passed (oldest first; arrival order is time order). */
+  /** Forgets floods whose window has passed (oldest first: arrival order is time order). */
   expire(now: number): void {
-    while (this.count > 0) {
-      const e = this.seen.get(this.order[this.head] as number);
-      if (e && e.until > now) return;
-      this.dropOldest();
-    }
+    while (this.count > 0 && (this.untils[this.head] as number) <= now) this.dropOldest();
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.slots.size;
   }
 }
 
 export class DataFilter {
-  private readonly ring: Float64Array;
+  /** Hashes in arrival order; grows up to `capacity` so idle routers stay small. */
+  private ring: Float64Array;
   /** hash -> the link the packet first came in on (-1: from this node). */
   private readonly seen = new Map<number, number>();
   private head = 0;
 
   constructor(readonly capacity = 8192) {
-    this.ring = new Float64Array(capacity).fill(-1);
+    this.ring = new Float64Array(Math.min(64, capacity));
   }
 
   /**
@@ -118,11 +143,17 @@ export class DataFilter {
   checkAndAdd(h: number, link: number): number | undefined {
     const first = this.seen.get(h);
     if (first !== undefined) return first;
-    const old = this.ring[this.head] as number;
-    if (old >= 0) this.seen.delete(old);
+    if (this.seen.size === this.ring.length && this.ring.length < this.capacity) {
+      // still filling: grow instead of forgetting (entries so far are 0..size-1, head at 0)
+      const bigger = new Float64Array(Math.min(this.capacity, this.ring.length * 2));
+      bigger.set(this.ring);
+      this.head = this.ring.length;
+      this.ring = bigger;
+    }
+    if (this.seen.size === this.ring.length) this.seen.delete(this.ring[this.head] as number);
     this.ring[this.head] = h;
     this.seen.set(h, link);
-    this.head = (this.head + 1) % this.capacity;
+    this.head = (this.head + 1) % this.ring.length;
     return undefined;
   }
 

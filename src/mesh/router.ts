@@ -119,7 +119,8 @@ export class Router {
   private lastOriginate = Number.NEGATIVE_INFINITY;
   /** Our newest own floods, replayed to links that come up. */
   private ownFloods: Uint8Array[] = [];
-  private readonly scratch = new Uint8Array(HEADER + 65535);
+  /** Where packets from TUN get their mesh header; allocated on first use (relays never need it). */
+  private scratchBuf: Uint8Array | undefined;
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
   private readonly nameCacheSize: number;
@@ -244,22 +245,21 @@ export class Router {
     now: number,
   ): void {
     const h = this.cfg.hash(b, off, len);
-    const seen = this.floods.get(h);
-    if (seen) {
+    const seen = this.floods.find(h);
+    if (seen >= 0) {
       // Most flood arrivals are copies of one we have (one per neighbour):
-      // the entry remembers which route it was, so nothing is parsed again.
+      // the filter remembers which route it was, so nothing is parsed again.
       this.counters.duplicateFloods++;
-      if (seen.key !== undefined) {
-        const u = this.table.learn(seen.key, undefined, "name", undefined, ts, link, now, () =>
-          this.retain(b, off, len),
-        );
-        this.report(u, seen.key, link);
+      const known = this.floods.keyAt(seen);
+      if (known !== undefined) {
+        const u = this.table.learn(known, undefined, "name", undefined, ts, link, now, () => this.retain(b, off, len));
+        this.report(u, known, link);
       }
       // A second path to the origin exists through `link`; the neighbour we
       // first heard the flood from never got it from us (we do not send a
       // flood back where it came from), so it cannot know we are a way
       // around it. Tell it once: that is what gives it a backup route.
-      const back = this.floods.echoTarget(h, link);
+      const back = this.floods.echoTarget(seen, link);
       if (back >= 0 && this.links.has(back) && this.sendTo(back, b, off, len, false)) this.counters.floodsEchoed++;
       return;
     }
@@ -394,7 +394,7 @@ export class Router {
    * (multicast, link-local, malformed) is dropped silently.
    */
   fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number): LocalResult {
-    if (len > this.scratch.length - HEADER) return "unroutable";
+    if (len > 65535 - HEADER) return "unroutable";
     const dest = destinationOf(ipPacket.subarray(off, off + len));
     if (!dest.ok) return "unroutable";
     const d = ipPacket[off + dest.offset] as number;
@@ -412,11 +412,13 @@ export class Router {
       this.counters.dataNoRoute++;
       return "no-route";
     }
-    writeHeader(this.scratch, 0, now, CMD_DATA);
-    this.scratch.set(ipPacket.subarray(off, off + len), HEADER);
+    this.scratchBuf ??= new Uint8Array(65535);
+    const scratch = this.scratchBuf;
+    writeHeader(scratch, 0, now, CMD_DATA);
+    scratch.set(ipPacket.subarray(off, off + len), HEADER);
     const total = HEADER + len;
-    this.data.checkAndAdd(this.cfg.hash(this.scratch, 0, total), -1);
-    if (!this.sendTo(hop, this.scratch, 0, total, true)) return "dropped";
+    this.data.checkAndAdd(this.cfg.hash(scratch, 0, total), -1);
+    if (!this.sendTo(hop, scratch, 0, total, true)) return "dropped";
     this.counters.dataForwarded++;
     return "sent";
   }

@@ -35,7 +35,7 @@ const df = new DataFilter(8192);
 rows.push(rate("data filter check+add (8192 ring)", 5_000_000, (i) => df.checkAndAdd(i, 1)));
 const ff = new FloodFilter(180_000, 65536);
 rows.push(rate("flood filter add (65536 cap)", 2_000_000, (i) => ff.add(i, T, 1)));
-rows.push(rate("flood filter lookup", 5_000_000, (i) => ff.get(i & 65535)));
+rows.push(rate("flood filter lookup", 5_000_000, (i) => ff.find(i & 65535)));
 
 // route lookups: 1000 destinations
 const table = new RoutingTable();

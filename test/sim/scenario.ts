@@ -123,12 +123,15 @@ export async function runScenario(
   Bun.gc(true);
   const memoryPerNodeKiB = (process.memoryUsage().heapUsed - heapBefore) / n / 1024;
 
-  // 2. a stable network: control traffic and route changes over the rest of the run
-  const settle = Math.min(opts.seconds * 1000, sim.now + 5000);
+  // 2. a stable network: control traffic and route changes until the
+  //    failover experiment takes the last quarter of the run (5-16 s)
+  const failoverMs = Math.min(16_000, Math.max(5000, (opts.seconds * 1000) / 4));
+  const failoverStart = Math.max(sim.now, opts.seconds * 1000 - failoverMs);
+  const settle = Math.min(failoverStart, sim.now + 2000);
   sim.run(settle);
   const before = sim.nodes.map((x) => [x.controlPackets, x.controlBytes, x.routeChanges] as const);
   const windowStart = sim.now;
-  sim.run(opts.seconds * 1000);
+  sim.run(failoverStart);
   const windowS = Math.max(0.001, (sim.now - windowStart) / 1000);
   let packets = 0;
   let bytes = 0;
@@ -179,6 +182,7 @@ export async function runScenario(
     const [victim, crossing] = busiest;
     const flows = crossing.slice(0, opts.failoverFlows ?? 50);
     const killAt = sim.now + 1000;
+    const end = Math.max(opts.seconds * 1000, killAt + 5000);
     const firstAfter = new Map<number, number>();
     let nextId = 1;
     const flowOfId = new Map<number, number>();
@@ -198,7 +202,6 @@ export async function runScenario(
         (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
       });
     };
-    const end = killAt + 15_000;
     for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
     let firstIdAfterKill = Number.POSITIVE_INFINITY;
     sim.schedule(killAt, () => {

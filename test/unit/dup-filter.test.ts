@@ -59,3 +59,16 @@ test("data filter: the last `capacity` packets, with the link each first came on
   expect(d.checkAndAdd(1, 9)).toBeUndefined();
   expect(d.size).toBe(3);
 });
+
+test("data filter: grows from small to its capacity without losing order", () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 0, max: 1000 }), (cap, n) => {
+      const d = new DataFilter(cap);
+      for (let i = 0; i < n; i++) expect(d.checkAndAdd(i, 0)).toBeUndefined();
+      expect(d.size).toBe(Math.min(cap, n));
+      for (let i = Math.max(0, n - cap); i < n; i++) expect(d.checkAndAdd(i, 1)).toBe(0);
+      if (n > cap) expect(d.checkAndAdd(n - cap - 1, 1)).toBeUndefined();
+    }),
+    { numRuns: 60 },
+  );
+});
