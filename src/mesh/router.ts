@@ -105,7 +105,7 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 const NAME_CACHE_MAX = 4096;
 
 export class Router {
-  readonly table = new RoutingTable();
+  readonly table: RoutingTable;
   readonly counters: Record<Counter, number> = Object.fromEntries(COUNTERS.map((c) => [c, 0])) as Record<
     Counter,
     number
@@ -135,6 +135,7 @@ export class Router {
     this.data = new DataFilter(cfg.dataFilterSize);
     this.nameBytes = new TextEncoder().encode(cfg.name);
     this.retain = cfg.retain ?? copyOut;
+    this.table = new RoutingTable(this.retain);
     this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
   }
 
@@ -252,7 +253,7 @@ export class Router {
       this.counters.duplicateFloods++;
       const known = this.floods.keyAt(seen);
       if (known !== undefined) {
-        const u = this.table.learn(known, undefined, "name", undefined, ts, link, now, () => this.retain(b, off, len));
+        const u = this.table.learn(known, undefined, "name", undefined, ts, link, now, b, off, len);
         this.report(u, known, link);
       }
       // A second path to the origin exists through `link`; the neighbour we
@@ -266,7 +267,7 @@ export class Router {
     const body = off + HEADER;
     const bodyLen = len - HEADER;
     let key: AddrKey | undefined;
-    let addr: (() => Uint8Array) | undefined;
+    let addr: Uint8Array | undefined;
     let kind: RouteKind = "name";
     let name: string | undefined;
     if (cmd === CMD_NAME) {
@@ -278,7 +279,7 @@ export class Router {
       if (name !== undefined) {
         const ip = this.ipv6OfName(name);
         key = keyOf(ip);
-        addr = () => ip;
+        addr = ip;
       }
     } else {
       const want = cmd === CMD_IPV6 ? 16 : 4;
@@ -288,11 +289,11 @@ export class Router {
       }
       kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
       key = addrKey(b, body, want);
-      addr = () => this.retain(b, body, want);
+      addr = this.retain(b, body, want);
     }
     if (key !== undefined && this.ours.has(key)) key = undefined;
     if (key !== undefined) {
-      const u = this.table.learn(key, addr, kind, name, ts, link, now, () => this.retain(b, off, len));
+      const u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
       this.report(u, key, link);
     }
     this.floods.add(h, now, link, key);

@@ -35,8 +35,13 @@ export interface Route {
 /** What `learn` did: a new route, a new primary, a hop new to the route, or nothing to report. */
 export type Update = "added" | "changed" | "backup" | "none";
 
+/** Keeps bytes beyond the call that delivered them (a copy, unless they are immutable). */
+export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
+
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
+
+  constructor(private readonly retain: Retain = (b, off, len) => b.slice(off, off + len)) {}
 
   get size(): number {
     return this.routes.size;
@@ -51,35 +56,29 @@ export class RoutingTable {
   }
 
   /**
-   * Records that a flood for `key` with timestamp `ts` arrived on `link`.
-   * `packet` is copied only when it becomes the route's newest flood.
-   * `addr` undefined: a copy of a flood already learned, which may rank a
-   * hop but never creates a route or changes its kind.
+   * Records that a flood for `key` with timestamp `ts` arrived on `link`;
+   * the flood is `b[off, off+len)`, kept (through `retain`) only when it
+   * becomes the route's newest. `addr` undefined: a copy of a flood already
+   * learned, which may rank a hop but never creates a route or changes its
+   * kind. Allocates nothing unless the route changes.
    */
   learn(
     key: AddrKey,
-    addr: (() => Uint8Array) | undefined,
+    addr: Uint8Array | undefined,
     kind: RouteKind,
     name: string | undefined,
     ts: number,
     link: number,
     now: number,
-    packet: () => Uint8Array,
+    b: Uint8Array,
+    off: number,
+    len: number,
   ): Update {
     const r = this.routes.get(key);
     if (!r) {
       if (addr === undefined) return "none";
-      this.routes.set(key, {
-        key,
-        addr: addr(),
-        kind,
-        name,
-        ts,
-        heardAt: now,
-        hops: [link],
-        fresh: 1,
-        flood: packet(),
-      });
+      const flood = this.retain(b, off, len);
+      this.routes.set(key, { key, addr, kind, name, ts, heardAt: now, hops: [link], fresh: 1, flood });
       return "added";
     }
     if (ts > r.ts) {
@@ -90,7 +89,7 @@ export class RoutingTable {
         r.kind = kind;
         r.name = name ?? r.name;
       }
-      r.flood = packet();
+      r.flood = this.retain(b, off, len);
       const i = r.hops.indexOf(link);
       if (i >= 0) r.hops.splice(i, 1);
       r.hops.unshift(link);

@@ -41,16 +41,7 @@ rows.push(rate("flood filter lookup", 5_000_000, (i) => ff.find(i & 65535)));
 const table = new RoutingTable();
 const addrs = Array.from({ length: 1000 }, (_, i) => nameToIpv6(`node${i}`));
 addrs.forEach((a, i) => {
-  table.learn(
-    keyOf(a),
-    () => a,
-    "name",
-    `node${i}`,
-    T,
-    i % 4,
-    T,
-    () => a,
-  );
+  table.learn(keyOf(a), a, "name", `node${i}`, T, i % 4, T, a, 0, a.length);
 });
 const dst = new Uint8Array(40);
 rows.push(

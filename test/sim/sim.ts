@@ -29,7 +29,12 @@ export interface SimOptions {
   rtoMs: number;
   /** Bytes per second each link direction carries. */
   bandwidth: number;
-  /** Track data packets and floods to detect loops and storms (costs memory). */
+  /**
+   * Detect loops (a data packet seen twice by one node) everywhere, and
+   * storms (a flood sent twice on one link) on up to 64 nodes chosen by the
+   * seed: watching every link of a large mesh costs more memory than the
+   * routers themselves.
+   */
   detectLoops: boolean;
 }
 
@@ -87,6 +92,8 @@ export class SimNode implements RouterOutput {
   readonly seenData = new Set<number>();
   /** Floods (by identity) sent per local link (storm detection). */
   readonly floodsSent = new Map<number, Set<Uint8Array>>();
+  /** Whether this node is one of those watched for flood storms. */
+  watchStorms = false;
 
   constructor(
     readonly id: number,
@@ -127,7 +134,7 @@ export class SimNode implements RouterOutput {
     } else {
       this.controlPackets++;
       this.controlBytes += len + FRAME_OVERHEAD;
-      if (this.sim.opts.detectLoops) {
+      if (this.watchStorms) {
         let sent = this.floodsSent.get(l);
         if (!sent) {
           sent = new Set();
@@ -208,6 +215,11 @@ export class Simulation {
       return h;
     };
     for (let i = 0; i < this.opts.nodes; i++) this.nodes.push(new SimNode(i, `n${i}`, this, sharedHash, cachedIpv6));
+    if (this.opts.detectLoops) {
+      const stride = Math.max(1, Math.floor(this.opts.nodes / 64));
+      const offset = Math.floor(this.random() * stride);
+      for (let i = offset; i < this.opts.nodes; i += stride) (this.nodes[i] as SimNode).watchStorms = true;
+    }
     const edges = buildTopology(this.opts.topology, this.opts.nodes, this.opts.degree, this.random);
     const [lo, hi] = this.opts.latencyMs;
     for (const [a, b] of edges) {
