@@ -1,0 +1,292 @@
+/**
+ * The network benchmark (root): two namespaces joined by a veth pair, one
+ * TUN node in each, and iperf3/ping through the mesh.
+ *
+ *   ns smb-1  10.77.0.1 ──veth── 10.77.0.2  ns smb-2
+ *   bench-one (listens)                     bench-two (connects)
+ *
+ * Measures TCP throughput over the mesh IPv6 and IPv4 addresses (1 and 4
+ * streams, both directions), UDP at a fixed offered rate (loss), ping RTT
+ * through the mesh and over the bare veth, CPU seconds of both node
+ * processes per GB carried, their peak RSS, and the time from start to the
+ * first answered ping. Median and range over the repetitions.
+ *
+ *   npm run bench [-- --seconds 10 --reps 3 --udp 100 --json]
+ *   SMOLMESH_COMPARE_BIN=/path/to/other npm run bench   (A B A B, ratios A/B)
+ *   npm run bench -- --mixed    (one node of each binary: interoperation under load)
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "10" },
+    reps: { type: "string", default: "3" },
+    udp: { type: "string", default: "100" },
+    bin: { type: "string" },
+    mixed: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    only: { type: "string" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const REPS = Number(values.reps);
+const UDP_MBIT = Number(values.udp);
+const binA = values.bin ?? join(import.meta.dir, "../../dist/smolmesh");
+const binB = process.env.SMOLMESH_COMPARE_BIN;
+const NS = ["smb-1", "smb-2"] as const;
+const PORT = 4700;
+const log = (s: string) => {
+  if (!values.json) process.stderr.write(`${s}\n`);
+};
+
+function sh(cmd: string[], allowFail = false): string {
+  const r = spawnSync(cmd[0] as string, cmd.slice(1), { encoding: "utf8" });
+  if (r.status !== 0 && !allowFail) throw new Error(`${cmd.join(" ")}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+const inNs = (ns: string, cmd: string[]) => ["ip", "netns", "exec", ns, ...cmd];
+
+function cpuSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function peakRssKiB(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmHWM:\s+(\d+)/)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+interface Mesh {
+  pids: number[];
+  procs: ReturnType<typeof Bun.spawn>[];
+  dir: string;
+  startToPingMs: number;
+}
+
+function teardown(mesh?: Mesh): void {
+  for (const p of mesh?.procs ?? []) p.kill("SIGKILL");
+  for (const ns of NS) sh(["ip", "netns", "del", ns], true);
+  if (mesh) rmSync(mesh.dir, { recursive: true, force: true });
+}
+
+async function setup(bin1: string, bin2: string): Promise<Mesh> {
+  teardown();
+  for (const ns of NS) {
+    sh(["ip", "netns", "add", ns]);
+    sh(inNs(ns, ["ip", "link", "set", "lo", "up"]));
+  }
+  sh(["ip", "link", "add", "smb1", "netns", NS[0], "type", "veth", "peer", "name", "smb2", "netns", NS[1]]);
+  sh(inNs(NS[0], ["ip", "addr", "add", "10.77.0.1/24", "dev", "smb1"]));
+  sh(inNs(NS[1], ["ip", "addr", "add", "10.77.0.2/24", "dev", "smb2"]));
+  sh(inNs(NS[0], ["ip", "link", "set", "smb1", "up"]));
+  sh(inNs(NS[1], ["ip", "link", "set", "smb2", "up"]));
+  const dir = mkdtempSync(join(tmpdir(), "smolmesh-bench-"));
+  // only the original's fields, so any smolmesh2-compatible binary takes the same config
+  const configs = [
+    {
+      node_name: "bench-one",
+      ipv4_addresses: ["10.88.0.1"],
+      linux_tuntap: true,
+      transports: [{ type: "legacy_tcp_listen", port: PORT, keys: ["bench"] }],
+    },
+    {
+      node_name: "bench-two",
+      ipv4_addresses: ["10.88.0.2"],
+      linux_tuntap: true,
+      transports: [{ type: "legacy_tcp_connect", host: "10.77.0.1", port: PORT, key: "bench" }],
+    },
+  ];
+  const t0 = performance.now();
+  const procs = [bin1, bin2].map((bin, i) => {
+    const path = join(dir, `node${i}.json`);
+    writeFileSync(path, JSON.stringify(configs[i]));
+    const p = Bun.spawn(inNs(NS[i] as string, [bin, "meshnode", path]), {
+      stdout: "ignore",
+      stderr: "ignore",
+      cwd: dir,
+    });
+    return p;
+  });
+  const mesh: Mesh = { pids: procs.map((p) => p.pid), procs, dir, startToPingMs: 0 };
+  const target = nameToIpv6Text("bench-one");
+  const deadline = performance.now() + 30_000;
+  for (;;) {
+    const r = spawnSync("ip", inNs(NS[1], ["ping", "-n", "-c", "1", "-W", "0.2", target]).slice(1));
+    if (r.status === 0) break;
+    if (performance.now() > deadline) {
+      teardown(mesh);
+      throw new Error(`no ping through the mesh within 30 s (${bin1} / ${bin2})`);
+    }
+  }
+  mesh.startToPingMs = performance.now() - t0;
+  sh(inNs(NS[0], ["iperf3", "-s", "-D", "-1"]), true);
+  return mesh;
+}
+
+function pingStats(ns: string, addr: string): { avgMs: number; mdevMs: number; loss: number } {
+  const out = sh(inNs(ns, ["ping", "-n", "-q", "-c", "100", "-i", "0.01", addr]), true);
+  const rtt = out.match(/= [\d.]+\/([\d.]+)\/[\d.]+\/([\d.]+) ms/);
+  const loss = Number(out.match(/([\d.]+)% packet loss/)?.[1] ?? 100);
+  return { avgMs: Number(rtt?.[1] ?? Number.NaN), mdevMs: Number(rtt?.[2] ?? Number.NaN), loss };
+}
+
+interface Iperf {
+  mbit: number;
+  bytes: number;
+  lossPct?: number;
+}
+
+function iperf(mesh: Mesh, addr: string, args: string[]): Iperf & { cpuPerGB: number } {
+  sh(inNs(NS[0], ["iperf3", "-s", "-D", "-1"]), true);
+  const cpu0 = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0);
+  let out = "";
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const r = spawnSync("ip", inNs(NS[1], ["iperf3", "-c", addr, "-t", String(SECONDS), "-J", ...args]).slice(1), {
+      encoding: "utf8",
+    });
+    out = r.stdout;
+    if (r.status === 0) break;
+    if (!/unable to connect|Connection refused/.test(out)) break;
+    spawnSync("sleep", ["0.1"]); // the one-shot server is restarting; retry shortly (bounded)
+  }
+  const cpu = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
+  const j = JSON.parse(out);
+  if (j.error) throw new Error(`iperf3: ${j.error}`);
+  const end = j.end;
+  const sum = end.sum_received ?? end.sum;
+  const bytes = Number(sum.bytes);
+  return {
+    mbit: Number(sum.bits_per_second) / 1e6,
+    bytes,
+    lossPct: end.sum?.lost_percent,
+    cpuPerGB: bytes > 0 ? cpu / (bytes / 1e9) : Number.NaN,
+  };
+}
+
+type Results = Record<string, number[]>;
+
+async function runOnce(bin1: string, bin2: string, into: Results): Promise<void> {
+  const mesh = await setup(bin1, bin2);
+  const add = (k: string, v: number) => {
+    into[k] ??= [];
+    (into[k] as number[]).push(v);
+  };
+  try {
+    add("start to first ping (ms)", mesh.startToPingMs);
+    const v6 = nameToIpv6Text("bench-one");
+    const cases: [string, string, string[]][] = [
+      ["TCP IPv6 1 stream ->", v6, []],
+      ["TCP IPv6 1 stream <-", v6, ["-R"]],
+      ["TCP IPv6 4 streams ->", v6, ["-P", "4"]],
+      ["TCP IPv6 4 streams <-", v6, ["-P", "4", "-R"]],
+      ["TCP IPv4 1 stream ->", "10.88.0.1", []],
+      ["TCP IPv4 1 stream <-", "10.88.0.1", ["-R"]],
+      ["TCP IPv4 4 streams ->", "10.88.0.1", ["-P", "4"]],
+      ["TCP IPv4 4 streams <-", "10.88.0.1", ["-P", "4", "-R"]],
+    ];
+    for (const [name, addr, args] of cases) {
+      if (values.only && !name.includes(values.only)) continue;
+      const r = iperf(mesh, addr, args);
+      log(`  ${name}: ${r.mbit.toFixed(0)} Mbit/s, ${r.cpuPerGB.toFixed(1)} CPU s/GB`);
+      add(`${name} (Mbit/s)`, r.mbit);
+      add(`${name} CPU s per GB`, r.cpuPerGB);
+    }
+    if (!values.only || "UDP".includes(values.only)) {
+      const u = iperf(mesh, v6, ["-u", "-b", `${UDP_MBIT}M`, "-l", "1200"]);
+      log(`  UDP ${UDP_MBIT} Mbit/s offered: ${u.mbit.toFixed(0)} Mbit/s received, ${u.lossPct?.toFixed(3)}% lost`);
+      add(`UDP at ${UDP_MBIT} Mbit/s: loss (%)`, u.lossPct ?? Number.NaN);
+    }
+    // RTT last: a node that has carried traffic runs optimised code, as a long-running node does
+    const bare = pingStats(NS[1], "10.77.0.1");
+    const mesh6 = pingStats(NS[1], v6);
+    add("ping RTT bare veth (ms)", bare.avgMs);
+    add("ping RTT through the mesh (ms)", mesh6.avgMs);
+    add("RTT overhead of the mesh (ms)", mesh6.avgMs - bare.avgMs);
+    add("peak RSS of a node (MiB)", Math.max(...mesh.pids.map(peakRssKiB)) / 1024);
+  } finally {
+    teardown(mesh);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(3));
+const cell = (xs: number[] | undefined) =>
+  xs?.length ? `${fmt(median(xs))}${xs.length > 1 ? ` (${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))})` : ""}` : "-";
+
+if (process.getuid?.() !== 0) {
+  console.error("bench: needs root (network namespaces and TUN devices)");
+  process.exit(1);
+}
+process.on("SIGINT", () => {
+  teardown();
+  process.exit(130);
+});
+
+const machine = `${sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).trim()}, ${sh(["nproc"]).trim()} cores, Linux ${sh(["uname", "-r"]).trim()}`;
+const runs: [string, string, string][] = values.mixed
+  ? [["mixed", binA, binB ?? binA]]
+  : binB
+    ? [
+        ["A", binA, binA],
+        ["B", binB, binB],
+      ]
+    : [["A", binA, binA]];
+const results: Record<string, Results> = Object.fromEntries(runs.map(([label]) => [label, {}]));
+for (let rep = 0; rep < REPS; rep++) {
+  for (const [label, b1, b2] of runs) {
+    log(`rep ${rep + 1}/${REPS}, ${label}: ${b1}${b1 === b2 ? "" : ` + ${b2}`}`);
+    await runOnce(b1, b2, results[label] as Results);
+  }
+}
+
+const keys = Object.keys(results[runs[0]?.[0] as string] ?? {});
+if (!values.json) {
+  console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine}; ${REPS} reps of ${SECONDS} s; median (range)`);
+  const labels = runs.map(([l]) => l);
+  const header = ["", ...labels, ...(labels.length === 2 ? ["A/B"] : [])];
+  const rows = keys.map((k) => {
+    const cols = labels.map((l) => cell(results[l]?.[k]));
+    if (labels.length === 2) {
+      const a = median(results.A?.[k] ?? []);
+      const b = median(results.B?.[k] ?? []);
+      cols.push(b ? (a / b).toFixed(2) : "-");
+    }
+    return [k, ...cols];
+  });
+  const widths = header.map((_, i) => Math.max(...[header, ...rows].map((r) => (r[i] ?? "").length)));
+  for (const r of [header, ...rows])
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  "));
+}
+console.log(
+  JSON.stringify({
+    date: new Date().toISOString(),
+    machine,
+    seconds: SECONDS,
+    reps: REPS,
+    results: Object.fromEntries(
+      Object.entries(results).map(([l, r]) => [
+        l,
+        Object.fromEntries(
+          Object.entries(r).map(([k, xs]) => [k, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]),
+        ),
+      ]),
+    ),
+  }),
+);
