@@ -16,13 +16,23 @@ const V6: Destination = { ok: true, version: 6, offset: 24, length: 16 };
 const V4_SRC: Destination = { ok: true, version: 4, offset: 12, length: 4 };
 const V6_SRC: Destination = { ok: true, version: 6, offset: 8, length: 16 };
 
+const EMPTY: Destination = { ok: false, reason: "empty" };
+const SHORT4: Destination = { ok: false, reason: "short-ipv4" };
+const SHORT6: Destination = { ok: false, reason: "short-ipv6" };
+const BAD: Destination = { ok: false, reason: "bad-version" };
+
 /** The destination address field of `packet` (an IPv4 or IPv6 header). */
 export function destinationOf(packet: Uint8Array): Destination {
-  if (packet.length === 0) return { ok: false, reason: "empty" };
-  const version = (packet[0] as number) >> 4;
-  if (version === 4) return packet.length >= 20 ? V4 : { ok: false, reason: "short-ipv4" };
-  if (version === 6) return packet.length >= 40 ? V6 : { ok: false, reason: "short-ipv6" };
-  return { ok: false, reason: "bad-version" };
+  return destinationAt(packet, 0, packet.length);
+}
+
+/** `destinationOf` for the packet at b[off, off+len), without a view: the data path allocates nothing. */
+export function destinationAt(b: Uint8Array, off: number, len: number): Destination {
+  if (len <= 0) return EMPTY;
+  const version = (b[off] as number) >> 4;
+  if (version === 4) return len >= 20 ? V4 : SHORT4;
+  if (version === 6) return len >= 40 ? V6 : SHORT6;
+  return BAD;
 }
 
 /** The source address field, same rules as `destinationOf`. */

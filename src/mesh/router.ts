@@ -8,7 +8,7 @@
  * Packet bytes passed in are only valid during the call (they usually lie
  * in a link's receive buffer): the router copies what it keeps.
  */
-import { destinationOf } from "../addr/ip-packet.ts";
+import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
 import {
@@ -121,6 +121,8 @@ export class Router {
   private ownFloods: Uint8Array[] = [];
   /** Where packets from TUN get their mesh header; allocated on first use (relays never need it). */
   private scratchBuf: Uint8Array | undefined;
+  private readonly lastKeyBytes = new Uint8Array(16);
+  private lastKey: AddrKey | undefined;
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
   private readonly nameCacheSize: number;
@@ -344,7 +346,7 @@ export class Router {
    */
   private cutLoop(b: Uint8Array, off: number, len: number): void {
     const ip = off + HEADER;
-    const dest = destinationOf(b.subarray(ip, off + len));
+    const dest = destinationAt(b, ip, len - HEADER);
     if (!dest.ok) return;
     const r = this.table.get(addrKey(b, ip + dest.offset, dest.length));
     const hop = r?.hops[0];
@@ -355,15 +357,32 @@ export class Router {
     this.out.routeChanged(r);
   }
 
+  /**
+   * The route key of a data packet's destination. Bulk traffic goes to the
+   * same few destinations, so the last IPv6 key is kept and reused when the
+   * bytes match: no new string per packet, and the map finds the string's
+   * hash already computed.
+   */
+  private dataKey(b: Uint8Array, off: number, len: 4 | 16): AddrKey {
+    if (len === 4) return addrKey(b, off, 4);
+    const last = this.lastKeyBytes;
+    let same = this.lastKey !== undefined;
+    for (let i = 0; same && i < 16; i++) same = last[i] === b[off + i];
+    if (same) return this.lastKey as AddrKey;
+    for (let i = 0; i < 16; i++) last[i] = b[off + i] as number;
+    this.lastKey = addrKey(b, off, 16);
+    return this.lastKey;
+  }
+
   /** Forwards or delivers a data packet (already checked for duplicates). */
   private route(from: number, b: Uint8Array, off: number, len: number): void {
     const ip = off + HEADER;
-    const dest = destinationOf(b.subarray(ip, off + len));
+    const dest = destinationAt(b, ip, len - HEADER);
     if (!dest.ok) {
       this.counters.dataShortIp++;
       return;
     }
-    const key = addrKey(b, ip + dest.offset, dest.length);
+    const key = this.dataKey(b, ip + dest.offset, dest.length);
     if (this.ours.has(key)) {
       if (this.cfg.hasTun) {
         this.counters.dataDelivered++;
@@ -394,9 +413,9 @@ export class Router {
    * "no-route" is worth an ICMP unreachable to the sender; "unroutable"
    * (multicast, link-local, malformed) is dropped silently.
    */
-  fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number): LocalResult {
+  fromLocal(ipPacket: Uint8Array, off: number, len: number, now: number, headroom = false): LocalResult {
     if (len > 65535 - HEADER) return "unroutable";
-    const dest = destinationOf(ipPacket.subarray(off, off + len));
+    const dest = destinationAt(ipPacket, off, len);
     if (!dest.ok) return "unroutable";
     const d = ipPacket[off + dest.offset] as number;
     if (
@@ -407,19 +426,26 @@ export class Router {
       return "unroutable";
     }
     this.counters.dataFromLocal++;
-    const key = addrKey(ipPacket, off + dest.offset, dest.length);
+    const key = this.dataKey(ipPacket, off + dest.offset, dest.length);
     const hop = this.table.nextHop(key, -1);
     if (hop < 0) {
       this.counters.dataNoRoute++;
       return "no-route";
     }
-    this.scratchBuf ??= new Uint8Array(65535);
-    const scratch = this.scratchBuf;
-    writeHeader(scratch, 0, now, CMD_DATA);
-    scratch.set(ipPacket.subarray(off, off + len), HEADER);
+    // the mesh header goes in front of the IP packet: in place when the
+    // caller left room for it (the TUN reads with 9 bytes of headroom)
+    let buf = ipPacket;
+    let start = off - HEADER;
+    if (!headroom) {
+      this.scratchBuf ??= new Uint8Array(65535);
+      buf = this.scratchBuf;
+      start = 0;
+      buf.set(ipPacket.subarray(off, off + len), HEADER);
+    }
+    writeHeader(buf, start, now, CMD_DATA);
     const total = HEADER + len;
-    this.data.checkAndAdd(this.cfg.hash(scratch, 0, total), -1);
-    if (!this.sendTo(hop, scratch, 0, total, true)) return "dropped";
+    this.data.checkAndAdd(this.cfg.hash(buf, start, total), -1);
+    if (!this.sendTo(hop, buf, start, total, true)) return "dropped";
     this.counters.dataForwarded++;
     return "sent";
   }

@@ -83,7 +83,7 @@ export class MeshNode implements RouterOutput {
         mtu: this.config.mtu,
         addresses: this.addresses,
       });
-      this.tun = new TunPort(dev, this.reactor, this.router, { ipv6, ipv4: ipv4[0] }, this.log);
+      this.tun = new TunPort(dev, this.reactor, this.router, { ipv6, ipv4: ipv4[0] }, this.log, this.heap);
       this.log.info(
         `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${this.addresses.map(formatIp).join(", ")}`,
       );

@@ -6,6 +6,7 @@
  * fail at once instead of timing out.
  */
 import { formatIp } from "../addr/format.ts";
+import type { WasmHeap } from "../crypto/heap.ts";
 import type { Route, Router } from "../mesh/router.ts";
 import { icmpv4Unreachable, icmpv6Unreachable } from "../packet/icmp-unreachable.ts";
 import type { TunDevice } from "../platform/tun-api.ts";
@@ -26,6 +27,9 @@ export interface TunStats {
 }
 
 const READS_PER_TURN = 64;
+/** The largest IP packet a legacy frame can carry after the 9-byte mesh header. */
+const READ_ROOM = 65535 - 9;
+const HEADROOM = 16;
 
 export class TunPort {
   readonly stats: TunStats = {
@@ -40,7 +44,8 @@ export class TunPort {
     icmpSent: 0,
     routeErrors: 0,
   };
-  private readonly buf = new Uint8Array(65536);
+  /** Where packets are read: in the shared wasm heap, 16 bytes in, so the mesh header fits in front. */
+  private readonly bufAt: number;
   private readonly reg: Registration;
   private icmpWindow = 0;
   private icmpInWindow = 0;
@@ -51,16 +56,19 @@ export class TunPort {
     private readonly router: Router,
     private readonly self: { ipv6: Uint8Array; ipv4: Uint8Array | undefined },
     private readonly log: Logger,
+    private readonly heap: WasmHeap,
     private readonly icmpPerSecond = 100,
   ) {
+    this.bufAt = heap.alloc(READ_ROOM + HEADROOM) + HEADROOM;
     this.reg = reactor.add(dev.fd, READ, () => this.readSome());
   }
 
   private readSome(): void {
     for (let i = 0; i < READS_PER_TURN; i++) {
       let n: number;
+      const m = this.heap.u8();
       try {
-        n = this.dev.read(this.buf, 0, this.buf.length);
+        n = this.dev.read(m, this.bufAt, READ_ROOM);
       } catch (e) {
         this.log.limit("tun-read", "error", (e as Error).message);
         return;
@@ -68,12 +76,12 @@ export class TunPort {
       if (n <= 0) return;
       this.stats.packetsIn++;
       this.stats.bytesIn += n;
-      switch (this.router.fromLocal(this.buf, 0, n, Date.now())) {
+      switch (this.router.fromLocal(m, this.bufAt, n, Date.now(), true)) {
         case "sent":
           break;
         case "no-route":
           this.stats.noRoute++;
-          this.unreachable(n);
+          this.unreachable(m, n);
           break;
         case "unroutable":
           this.stats.unroutable++;
@@ -85,15 +93,15 @@ export class TunPort {
     }
   }
 
-  private unreachable(n: number): void {
+  private unreachable(m: Uint8Array, n: number): void {
     const now = this.reactor.now();
     if (now - this.icmpWindow >= 1000) {
       this.icmpWindow = now;
       this.icmpInWindow = 0;
     }
     if (this.icmpInWindow >= this.icmpPerSecond) return;
-    const pkt = this.buf.subarray(0, n);
-    const v4 = (this.buf[0] as number) >> 4 === 4;
+    const pkt = m.subarray(this.bufAt, this.bufAt + n);
+    const v4 = (pkt[0] as number) >> 4 === 4;
     const from = v4 ? (this.self.ipv4 ?? pkt.subarray(16, 20).slice()) : this.self.ipv6;
     const answer = v4 ? icmpv4Unreachable(pkt, from) : icmpv6Unreachable(pkt, from);
     if (!answer) return;

@@ -363,6 +363,24 @@ describe("data", () => {
     expect(router.fromLocal(ip, 0, ip.length, T)).toBe("dropped");
   });
 
+  test("with headroom, the mesh header is written in front of the packet in place (same bytes on the wire)", () => {
+    const { router, out } = up([1]);
+    const f = nameFlood("max");
+    router.receive(1, f, 0, f.length, T);
+    out.take();
+    const ip = ipv6Packet(nameToIpv6("max"), 10);
+    expect(router.fromLocal(ip, 0, ip.length, T)).toBe("sent");
+    const copied = out.take()[0]?.bytes;
+    const room = new Uint8Array(9 + ip.length);
+    room.set(ip, 9);
+    expect(router.fromLocal(room, 9, ip.length, T + 1, true)).toBe("sent");
+    const inPlace = out.take()[0]?.bytes;
+    if (!inPlace || !copied) throw new Error("nothing sent");
+    expect(Buffer.from(inPlace.subarray(8)).equals(Buffer.from(copied.subarray(8)))).toBe(true);
+    expect(readTs(inPlace, 0)).toBe(T + 1);
+    expect(Buffer.from(room.subarray(0, 9)).equals(Buffer.from(inPlace.subarray(0, 9)))).toBe(true);
+  });
+
   test("random bytes from a peer never throw", () => {
     const { router } = up([1, 2]);
     fc.assert(
