@@ -18,7 +18,7 @@ interface SpeckExports {
   ctx_init(ctx: number, encKey: number, macKey: number): void;
   ks_xor(ctx: number, p: number, len: number): void;
   mac(ctx: number, p: number, len: number, out: number): void;
-  seal(ctx: number, frame: number, len: number): number;
+  seal(ctx: number, frame: number, len: number, ks: number): number;
   verify(ctx: number, p: number, len: number): number;
   name_to_ipv6(p: number, len: number, out: number): void;
 }
@@ -33,11 +33,14 @@ function u64Pair([x, y]: [bigint, bigint]): [bigint, bigint] {
 export class SpeckWasm {
   readonly fn: SpeckExports;
   readonly heap: WasmHeap;
+  /** Where `seal` puts a frame's keystream (the largest frame plus a block). */
+  readonly sealScratch: number;
 
   constructor(bytes: Uint8Array, heap: WasmHeap) {
     this.heap = heap;
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: heap.memory } });
     this.fn = instance.exports as unknown as SpeckExports;
+    this.sealScratch = heap.alloc(65535 + 18 + 32);
   }
 
   ernd(x: bigint, y: bigint, k: bigint): [bigint, bigint] {
@@ -106,6 +109,7 @@ export class SpeckWasm {
 
 class WasmFrameCipher extends FrameCipher {
   private readonly fn: SpeckExports;
+  private readonly sealScratch: number;
   private ctx: number;
 
   constructor(w: SpeckWasm, encKey: Uint8Array, macKey: Uint8Array) {
@@ -113,6 +117,7 @@ class WasmFrameCipher extends FrameCipher {
     checkKey16("encKey", encKey);
     checkKey16("macKey", macKey);
     this.fn = w.fn;
+    this.sealScratch = w.sealScratch;
     this.ctx = w.heap.alloc(CTX_SIZE);
     const [e, m] = w.heap.stage(encKey, macKey) as [number, number];
     this.fn.ctx_init(this.ctx, e, m);
@@ -132,7 +137,7 @@ class WasmFrameCipher extends FrameCipher {
   }
 
   override sealAt(frame: number, len: number): number {
-    return this.fn.seal(this.live(), frame, len);
+    return this.fn.seal(this.live(), frame, len, this.sealScratch);
   }
 
   override verifyAt(p: number, len: number): boolean {

@@ -1,11 +1,13 @@
 /**
- * Per-component figures with no I/O: duplicate filters, route lookups, and
+ * Per-component figures with no I/O: frame seal/open MB/s in place
+ * (1400-byte and MTU-sized frames), duplicate filters, route lookups, and
  * packets per second through the router state machine (data forwarding,
- * new floods, duplicate floods). Frame seal/open MB/s: npm run bench:crypto.
+ * packets from TUN, duplicate floods). More crypto paths: npm run bench:crypto.
  *
  *   npm run bench:micro      (bun test/bench/micro.ts [--json])
  */
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
+import { FRAME_OVERHEAD, gimli, sharedHeap, speck } from "../../src/crypto/index.ts";
 import { addrKey, keyOf } from "../../src/mesh/addr-key.ts";
 import { DataFilter, FloodFilter } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_DATA, CMD_NAME } from "../../src/mesh/packet.ts";
@@ -26,6 +28,31 @@ function rate(name: string, n: number, fn: (i: number) => void): [string, number
 
 const hash = await loadPacketHash();
 const rows: [string, number][] = [];
+
+// frames sealed and opened in place in the wasm heap (the data path), as MB/s of payload
+for (const [suite, size] of [
+  [speck, 1400],
+  [speck, 65000],
+  [gimli, 1400],
+] as const) {
+  const heap = sharedHeap();
+  const key = crypto.getRandomValues(new Uint8Array(16));
+  const tx = suite.direction(key, key);
+  const rx = suite.direction(key, key);
+  const f = heap.alloc(size + FRAME_OVERHEAD);
+  const n = Math.max(200, Math.floor(200_000_000 / size / 4));
+  const [, sealRate] = rate(`${suite.name} seal`, n, () => tx.sealAt(f, size));
+  const [, bothRate] = rate(`${suite.name} seal+open`, n, () => {
+    tx.sealAt(f, size);
+    rx.xorAt(f, size + FRAME_OVERHEAD);
+    rx.verifyAt(f + 2, size);
+  });
+  rows.push([`${suite.name} seal, ${size}-byte frames (MB/s)`, (sealRate * size) / 1e6]);
+  rows.push([`${suite.name} open, ${size}-byte frames (MB/s)`, size / (1 / bothRate - 1 / sealRate) / 1e6]);
+  tx.dispose();
+  rx.dispose();
+  heap.release(f, size + FRAME_OVERHEAD);
+}
 
 // duplicate filters
 const pkt = new Uint8Array(1409);
@@ -102,5 +129,9 @@ rows.push(
 if (json) console.log(JSON.stringify(Object.fromEntries(rows)));
 else {
   const w = Math.max(...rows.map(([n]) => n.length));
-  for (const [n, r] of rows) console.log(`${n.padEnd(w)}  ${(r / 1e6).toFixed(2).padStart(7)} M/s`);
+  for (const [n, r] of rows) {
+    console.log(
+      `${n.padEnd(w)}  ${n.endsWith("(MB/s)") ? `${r.toFixed(0).padStart(7)} MB/s` : `${(r / 1e6).toFixed(2).padStart(7)} M/s`}`,
+    );
+  }
 }
