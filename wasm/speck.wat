@@ -10,7 +10,7 @@
 ;; Round function, exactly as the original's raw_speck.rs:
 ;;   ernd(x, y, k): x = ror(x, 8); x += y; x ^= k; y = rol(y, 3); y ^= x
 ;;
-;; Direction context ("ctx", 320 bytes, 8-aligned), one per link direction:
+;; Direction context ("ctx", 336 bytes, 8-aligned), one per link direction:
 ;;   0..256   32 round keys of the keystream (key_schedule(enc_key, 32))
 ;;   256      counter high word (a), u64
 ;;   264      counter low word (b), u64, incremented before each block
@@ -18,6 +18,9 @@
 ;;   288      i32: bytes of the current block already used (16 = none left)
 ;;   296      u64: MAC state a after absorbing the MAC key (multispeck2 prefix)
 ;;   304      u64: MAC state b after absorbing the MAC key
+;;   312      i32: prefetch ring address (0: none), 4096 blocks of 16 bytes
+;;   316      i32: ring slot of the next prefetched block
+;;   320      i32: prefetched blocks waiting (they continue the counter)
 (module
   (import "env" "memory" (memory 1))
 
@@ -180,6 +183,26 @@
     (local.get $a)
     (local.get $b))
 
+;; The next keystream block: from the prefetch ring when it holds one (see
+  ;; verify), else computed now. Advances the counter either way.
+  (func $take_block (param $ctx i32) (result i64 i64)
+    (local $ring i32) (local $count i32) (local $slot i32) (local $a i64) (local $b i64)
+    (local.set $ring (i32.load offset=312 (local.get $ctx)))
+    (local.set $count (i32.load offset=320 (local.get $ctx)))
+    (if (i32.eqz (i32.and (i32.ne (local.get $ring) (i32.const 0)) (i32.ne (local.get $count) (i32.const 0))))
+      (then (return (call $next_block (local.get $ctx)))))
+    (local.set $slot (i32.add (local.get $ring) (i32.shl (i32.load offset=316 (local.get $ctx)) (i32.const 4))))
+    (local.set $a (i64.load (local.get $slot)))
+    (local.set $b (i64.load offset=8 (local.get $slot)))
+    (i32.store offset=316 (local.get $ctx) (i32.and (i32.add (i32.load offset=316 (local.get $ctx)) (i32.const 1)) (i32.const 4095)))
+    (i32.store offset=320 (local.get $ctx) (i32.sub (local.get $count) (i32.const 1)))
+    (local.set $b (i64.add (i64.load offset=264 (local.get $ctx)) (i64.const 1)))
+    (i64.store offset=264 (local.get $ctx) (local.get $b))
+    (if (i64.eqz (local.get $b))
+      (then (i64.store offset=256 (local.get $ctx) (i64.add (i64.load offset=256 (local.get $ctx)) (i64.const 1)))))
+    (local.get $a)
+    (i64.load offset=8 (local.get $slot)))
+
   ;; XOR the direction's keystream over [p, p+len) in place, continuing where
   ;; the previous call stopped.
   (func $ks_xor (export "ks_xor") (param $ctx i32) (param $p i32) (param $len i32)
@@ -197,11 +220,21 @@
         (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $left)))
-    ;; 2. two whole blocks at a time, interleaved for instruction-level parallelism
+    ;; 2. whole blocks: prefetched ones one at a time, computed ones two at a
+    ;;    time, interleaved for instruction-level parallelism
     (local.set $rkEnd (i32.add (local.get $ctx) (i32.const 256)))
-    (block $pairsDone
-      (loop $pairs
-        (br_if $pairsDone (i32.gt_s (i32.add (local.get $p) (i32.const 32)) (local.get $end)))
+    (block $wholeDone
+      (loop $whole
+        (br_if $wholeDone (i32.gt_s (i32.add (local.get $p) (i32.const 16)) (local.get $end)))
+        (if (i32.or (i32.ne (i32.load offset=320 (local.get $ctx)) (i32.const 0))
+              (i32.gt_s (i32.add (local.get $p) (i32.const 32)) (local.get $end)))
+          (then
+            (call $take_block (local.get $ctx))
+            (local.set $b0) (local.set $a0)
+            (i64.store (local.get $p) (i64.xor (i64.load (local.get $p)) (local.get $a0)))
+            (i64.store offset=8 (local.get $p) (i64.xor (i64.load offset=8 (local.get $p)) (local.get $b0)))
+            (local.set $p (i32.add (local.get $p) (i32.const 16)))
+            (br $whole)))
         (local.set $c (i64.load offset=264 (local.get $ctx)))
         (local.set $a0 (i64.load offset=256 (local.get $ctx)))
         (local.set $b0 (i64.add (local.get $c) (i64.const 1)))
@@ -240,36 +273,31 @@
         (i64.store offset=16 (local.get $p) (i64.xor (i64.load offset=16 (local.get $p)) (local.get $a1)))
         (i64.store offset=24 (local.get $p) (i64.xor (i64.load offset=24 (local.get $p)) (local.get $b1)))
         (local.set $p (i32.add (local.get $p) (i32.const 32)))
-        (br $pairs)))
-    ;; 3. single blocks; a partial last block is kept in the context
-    (block $tailDone
-      (loop $tail
-        (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
-        (call $next_block (local.get $ctx))
-        (local.set $b0)
-        (local.set $a0)
-        (if (i32.le_u (i32.add (local.get $p) (i32.const 16)) (local.get $end))
-          (then
-            (i64.store (local.get $p) (i64.xor (i64.load (local.get $p)) (local.get $a0)))
-            (i64.store offset=8 (local.get $p) (i64.xor (i64.load offset=8 (local.get $p)) (local.get $b0)))
-            (local.set $p (i32.add (local.get $p) (i32.const 16))))
-          (else
-            (call $store16 (i32.add (local.get $ctx) (i32.const 272)) (local.get $a0) (local.get $b0))
-            (local.set $pos (i32.const 0))
-            (block $partDone
-              (loop $part
-                (br_if $partDone (i32.ge_u (local.get $p) (local.get $end)))
-                (i32.store8 (local.get $p) (i32.xor (i32.load8_u (local.get $p))
-                  (i32.load8_u offset=272 (i32.add (local.get $ctx) (local.get $pos)))))
-                (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
-                (local.set $p (i32.add (local.get $p) (i32.const 1)))
-                (br $part)))
-            (i32.store offset=288 (local.get $ctx) (local.get $pos))
-            (return)))
-        (br $tail)))
+        (br $whole)))
+    ;; 3. a partial last block is kept in the context
+    (if (i32.lt_u (local.get $p) (local.get $end))
+      (then
+        (call $take_block (local.get $ctx))
+        (local.set $b0) (local.set $a0)
+        (call $store16 (i32.add (local.get $ctx) (i32.const 272)) (local.get $a0) (local.get $b0))
+        (local.set $pos (i32.const 0))
+        (block $partDone
+          (loop $part
+            (br_if $partDone (i32.ge_u (local.get $p) (local.get $end)))
+            (i32.store8 (local.get $p) (i32.xor (i32.load8_u (local.get $p))
+              (i32.load8_u offset=272 (i32.add (local.get $ctx) (local.get $pos)))))
+            (local.set $pos (i32.add (local.get $pos) (i32.const 1)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $part)))))
     (i32.store offset=288 (local.get $ctx) (local.get $pos)))
 
-  ;; The frame MAC: multispeck2(mac_key, payload), with the key already
+  ;; Give a direction a prefetch ring of 4096 keystream blocks (64 KiB at $ring).
+  (func (export "ring_init") (param $ctx i32) (param $ring i32)
+    (i32.store offset=312 (local.get $ctx) (local.get $ring))
+    (i32.store offset=316 (local.get $ctx) (i32.const 0))
+    (i32.store offset=320 (local.get $ctx) (i32.const 0)))
+
+    ;; The frame MAC: multispeck2(mac_key, payload), with the key already
   ;; absorbed into the context. 16 bytes to $out.
   (func $mac (export "mac") (param $ctx i32) (param $p i32) (param $len i32) (param $out i32)
     (local $a i64) (local $b i64)
@@ -474,19 +502,125 @@
     (i32.store offset=288 (local.get $ctx) (i32.sub (local.get $need) (i32.shl (i32.sub (local.get $blocks) (i32.const 1)) (i32.const 4))))
     (local.get $n))
 
-  ;; Check the (already decrypted) MAC that follows the payload at [p, p+len).
-  ;; Returns 1 when it matches.
+;; Check the (already decrypted) MAC that follows the payload at [p, p+len).
+  ;; Returns 1 when it matches. With a prefetch ring (ring_init), the MAC's
+  ;; serial chain leaves room to compute the keystream the next bytes will
+  ;; need, two block rounds per MAC round, into the ring; ks_xor then only
+  ;; XORs. The keystream is the same either way.
   (func (export "verify") (param $ctx i32) (param $p i32) (param $len i32) (result i32)
-    (local $a i64) (local $b i64) (local $t i32)
-    (call $absorb (i64.load offset=296 (local.get $ctx)) (i64.load offset=304 (local.get $ctx))
-      (local.get $p) (local.get $len))
-    (local.set $b) (local.set $a)
-    (local.set $t (i32.add (local.get $p) (local.get $len)))
+    (local $a i64) (local $b i64) (local $t i32) (local $w i64) (local $end8 i32)
+    (local $ring i32) (local $count i32) (local $half i32) (local $rk i32)
+    (local $ka i64) (local $kb i64) (local $ga i64) (local $gb i64) (local $slot i32)
+    (local.set $ring (i32.load offset=312 (local.get $ctx)))
+    (local.set $count (i32.load offset=320 (local.get $ctx)))
+    (local.set $a (i64.load offset=296 (local.get $ctx)))
+    (local.set $b (i64.load offset=304 (local.get $ctx)))
+    (if (i32.and (i32.ne (local.get $ring) (i32.const 0)) (i32.lt_u (local.get $count) (i32.const 4096)))
+      (then
+        (call $ernd (local.get $a) (local.get $b) (i64.extend_i32_u (local.get $len)))
+        (local.set $b) (local.set $a)
+        ;; the block to compute next encrypts counter + count + 1
+        (local.set $gb (i64.add (i64.load offset=264 (local.get $ctx)) (i64.extend_i32_u (i32.add (local.get $count) (i32.const 1)))))
+        (local.set $ga (i64.load offset=256 (local.get $ctx)))
+        (if (i64.lt_u (local.get $gb) (i64.load offset=264 (local.get $ctx)))
+          (then (local.set $ga (i64.add (local.get $ga) (i64.const 1)))))
+        (local.set $ka (local.get $ga))
+        (local.set $kb (local.get $gb))
+        (local.set $end8 (i32.add (local.get $p) (i32.and (local.get $len) (i32.const -8))))
+        (local.set $t (local.get $p))
+        (block $done8
+          (loop $eight
+            (br_if $done8 (i32.ge_u (local.get $t) (local.get $end8)))
+            (br_if $done8 (i32.ge_u (local.get $count) (i32.const 4096)))
+            (local.set $w (i64.load (local.get $t)))
+            (local.set $rk (i32.add (local.get $ctx) (i32.shl (local.get $half) (i32.const 7))))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (local.get $w) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=8 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 8)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=16 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=24 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 16)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=32 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=40 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 24)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=48 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=56 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 32)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=64 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=72 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 40)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=80 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=88 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.and (i64.shr_u (local.get $w) (i64.const 48)) (i64.const 0xff))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=96 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=104 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $a (i64.xor (i64.add (i64.rotr (local.get $a) (i64.const 8)) (local.get $b)) (i64.shr_u (local.get $w) (i64.const 56))))
+        (local.set $b (i64.xor (i64.rotl (local.get $b) (i64.const 3)) (local.get $a)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=112 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+        (local.set $ka (i64.xor (i64.add (i64.rotr (local.get $ka) (i64.const 8)) (local.get $kb)) (i64.load offset=120 (local.get $rk))))
+        (local.set $kb (i64.xor (i64.rotl (local.get $kb) (i64.const 3)) (local.get $ka)))
+            (if (local.get $half)
+              (then
+                (local.set $slot (i32.add (local.get $ring)
+                  (i32.shl (i32.and (i32.add (i32.load offset=316 (local.get $ctx)) (local.get $count)) (i32.const 4095)) (i32.const 4))))
+                (i64.store (local.get $slot) (local.get $ka))
+                (i64.store offset=8 (local.get $slot) (local.get $kb))
+                (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                (local.set $gb (i64.add (local.get $gb) (i64.const 1)))
+                (if (i64.eqz (local.get $gb)) (then (local.set $ga (i64.add (local.get $ga) (i64.const 1)))))
+                (local.set $ka (local.get $ga))
+                (local.set $kb (local.get $gb))
+                (local.set $half (i32.const 0)))
+              (else (local.set $half (i32.const 1))))
+            (local.set $t (i32.add (local.get $t) (i32.const 8)))
+            (br $eight)))
+        (i32.store offset=320 (local.get $ctx) (local.get $count))
+        ;; the rest of the payload (and its final round) without prefetching
+        (local.set $len (i32.sub (i32.add (local.get $p) (local.get $len)) (local.get $t)))
+        (local.set $p (local.get $t))
+        (block $done1
+          (loop $one
+            (br_if $done1 (i32.eqz (local.get $len)))
+            (call $ernd (local.get $a) (local.get $b) (i64.load8_u (local.get $p)))
+            (local.set $b) (local.set $a)
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (local.set $len (i32.sub (local.get $len) (i32.const 1)))
+            (br $one)))
+        (call $ernd (local.get $a) (local.get $b) (i64.const 0))
+        (local.set $b) (local.set $a)
+        (local.set $t (local.get $p)))
+      (else
+        (call $absorb (local.get $a) (local.get $b) (local.get $p) (local.get $len))
+        (local.set $b) (local.set $a)
+        (local.set $t (i32.add (local.get $p) (local.get $len)))))
     (i64.eqz (i64.or
       (i64.xor (i64.load (local.get $t)) (local.get $a))
       (i64.xor (i64.load offset=8 (local.get $t)) (local.get $b)))))
 
-  ;; Node name -> IPv6 (the original's IpAddr::from_node_name): a = 69,
+    ;; Node name -> IPv6 (the original's IpAddr::from_node_name): a = 69,
   ;; b = byte length; per byte one ernd(byte) and 32 ernd(0); then 32 ernd(0);
   ;; then ernd(0) until b's low two bytes (LE) are fd 00. 16 bytes to $out in
   ;; network order: b LE || a LE.

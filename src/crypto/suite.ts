@@ -39,6 +39,9 @@ export abstract class FrameCipher {
   /** Frees what the cipher holds; it must not be used afterwards. */
   abstract dispose(): void;
 
+  /** A hint for a direction that will only open frames (ciphers may compute ahead). */
+  prefetch(): void {}
+
   /** Seals the payload already at frame+2: length, MAC, encryption in place. Returns the frame length. */
   sealAt(frame: number, len: number): number {
     const dv = this.heap.dv();

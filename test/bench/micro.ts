@@ -39,6 +39,7 @@ for (const [suite, size] of [
   const key = crypto.getRandomValues(new Uint8Array(16));
   const tx = suite.direction(key, key);
   const rx = suite.direction(key, key);
+  rx.prefetch();
   const f = heap.alloc(size + FRAME_OVERHEAD);
   const n = Math.max(200, Math.floor(200_000_000 / size / 4));
   const [, sealRate] = rate(`${suite.name} seal`, n, () => tx.sealAt(f, size));

@@ -209,6 +209,7 @@ export class LegacySession {
     this.rDec = this.rStart;
     const { suite, key } = match;
     this.rxCipher = suite.direction(suite.hash3(key, peerIv, ENC_KEY), suite.hash3(key, peerIv, MAC_KEY));
+    this.rxCipher.prefetch();
     this.txCipher = suite.direction(suite.hash3(key, this.iv, ENC_KEY), suite.hash3(key, this.iv, MAC_KEY));
     this.growBuffers();
     if (this.role === "listen") this.queueHello(match);
