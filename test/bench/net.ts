@@ -154,30 +154,50 @@ interface Iperf {
 }
 
 function iperf(mesh: Mesh, addr: string, args: string[]): Iperf & { cpuPerGB: number } {
-  sh(inNs(NS[0], ["iperf3", "-s", "-D", "-1"]), true);
-  const cpu0 = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0);
-  let out = "";
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const r = spawnSync("ip", inNs(NS[1], ["iperf3", "-c", addr, "-t", String(SECONDS), "-J", ...args]).slice(1), {
-      encoding: "utf8",
-    });
-    out = r.stdout;
-    if (r.status === 0) break;
-    if (!/unable to connect|Connection refused/.test(out)) break;
-    spawnSync("sleep", ["0.1"]); // the one-shot server is restarting; retry shortly (bounded)
+  let lastError = "";
+  // a run can fail on iperf3's own control connection (a one-shot server still
+  // exiting): retry up to three times, report the first good one
+  for (let attempt = 0; attempt < 3; attempt++) {
+    sh(inNs(NS[0], ["iperf3", "-s", "-D", "-1"]), true);
+    const cpu0 = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0);
+    let out = "";
+    for (let tries = 0; tries < 20; tries++) {
+      const r = spawnSync("ip", inNs(NS[1], ["iperf3", "-c", addr, "-t", String(SECONDS), "-J", ...args]).slice(1), {
+        encoding: "utf8",
+      });
+      out = r.stdout;
+      if (r.status === 0 || !/unable to connect|Connection refused/.test(out)) break;
+      spawnSync("sleep", ["0.1"]); // the one-shot server is starting; retry shortly (bounded)
+    }
+    const cpu = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
+    let j: {
+      error?: string;
+      end?: {
+        sum_received?: { bytes: number; bits_per_second: number };
+        sum?: { bytes: number; bits_per_second: number; lost_percent?: number };
+      };
+    };
+    try {
+      j = JSON.parse(out);
+    } catch {
+      lastError = `unreadable iperf3 output: ${out.slice(0, 200)}`;
+      continue;
+    }
+    if (j.error || !j.end) {
+      lastError = j.error ?? "no result";
+      log(`  iperf3 failed (${lastError}); retrying`);
+      continue;
+    }
+    const sum = (j.end.sum_received ?? j.end.sum) as { bytes: number; bits_per_second: number };
+    const bytes = Number(sum.bytes);
+    return {
+      mbit: Number(sum.bits_per_second) / 1e6,
+      bytes,
+      lossPct: j.end.sum?.lost_percent,
+      cpuPerGB: bytes > 0 ? cpu / (bytes / 1e9) : Number.NaN,
+    };
   }
-  const cpu = mesh.pids.reduce((s, p) => s + cpuSeconds(p), 0) - cpu0;
-  const j = JSON.parse(out);
-  if (j.error) throw new Error(`iperf3: ${j.error}`);
-  const end = j.end;
-  const sum = end.sum_received ?? end.sum;
-  const bytes = Number(sum.bytes);
-  return {
-    mbit: Number(sum.bits_per_second) / 1e6,
-    bytes,
-    lossPct: end.sum?.lost_percent,
-    cpuPerGB: bytes > 0 ? cpu / (bytes / 1e9) : Number.NaN,
-  };
+  throw new Error(`iperf3 failed three times: ${lastError}`);
 }
 
 type Results = Record<string, number[]>;

@@ -16,7 +16,9 @@ export class TcpProxy {
   bytes = 0;
   private readonly clients = new Set<Socket<Conn>>();
 
-  constructor(targetPort: number) {
+  /** `delayMs` holds each chunk that long in both directions (a slower path; order kept). */
+  constructor(targetPort: number, delayMs = 0) {
+    const later = (fn: () => void) => (delayMs > 0 ? setTimeout(fn, delayMs) : fn());
     this.server = Bun.listen<Conn>({
       hostname: "127.0.0.1",
       port: 0,
@@ -30,7 +32,8 @@ export class TcpProxy {
             socket: {
               data: (_s, d) => {
                 this.bytes += d.length;
-                client.write(d);
+                const copy = new Uint8Array(d);
+                later(() => client.write(copy));
               },
               close: () => {
                 client.end();
@@ -56,8 +59,11 @@ export class TcpProxy {
         },
         data: (client, d) => {
           this.bytes += d.length;
-          if (client.data.upstream) client.data.upstream.write(d);
-          else client.data.pending.push(new Uint8Array(d));
+          const copy = new Uint8Array(d);
+          later(() => {
+            if (client.data.upstream) client.data.upstream.write(copy);
+            else client.data.pending.push(copy);
+          });
         },
         close: (client) => {
           client.data.closed = true;

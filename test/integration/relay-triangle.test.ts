@@ -10,9 +10,10 @@
  *                   │
  *                 peer2
  *
- * peer1 streams data to peer2 every 5 ms. B's route to peer2 goes direct
- * to C (the first arrival of peer2's flood) with A as the backup; cutting
- * B-C must move the stream to B-A-C within one second.
+ * peer1 streams data to peer2 every 5 ms. B-A is made the slower path (the
+ * proxy holds data 5 ms), so B's route to peer2 goes direct to C (the first
+ * arrival of peer2's flood) with A as the backup; cutting B-C must move the
+ * stream to B-A-C within one second.
  */
 import { afterAll, expect, test } from "bun:test";
 import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
@@ -40,7 +41,8 @@ test("cutting the preferred link moves traffic to the other path in under a seco
     ],
   });
   await A.waitLog(/link \d+ up: to 127\.0\.0\.1/);
-  const proxyBA = new TcpProxy(pA);
+  // B-A is the slower path (5 ms each way), so B's route to C's side is the direct link
+  const proxyBA = new TcpProxy(pA, 5);
   const proxyBC = new TcpProxy(pC);
   proxies.push(proxyBA, proxyBC);
   const B = new NodeProc("B", {
