@@ -3,8 +3,8 @@
  * generation: the reference the WebAssembly build is checked against. See
  * wasm/gimli.wat for the definitions.
  */
-import { sharedHeap } from "./heap.ts";
-import { checkKey16, FrameCipher, type LegacySuite } from "./suite.ts";
+import { RefFrameCipher } from "./_ref-cipher.ts";
+import type { LegacySuite } from "./suite.ts";
 
 const rotl = (v: number, n: number) => ((v << n) | (v >>> (32 - n))) >>> 0;
 
@@ -101,52 +101,10 @@ export class GimliKeystream {
   }
 }
 
-class GimliRefCipher extends FrameCipher {
-  private readonly ks: GimliKeystream;
-  private readonly macKey: Uint8Array;
-  private live = true;
-
-  constructor(encKey: Uint8Array, macKey: Uint8Array) {
-    super(sharedHeap());
-    checkKey16("encKey", encKey);
-    checkKey16("macKey", macKey);
-    this.ks = new GimliKeystream(encKey);
-    this.macKey = macKey.slice();
-  }
-
-  private check(): void {
-    if (!this.live) throw new Error("FrameCipher used after dispose()");
-  }
-
-  xorAt(p: number, len: number): void {
-    this.check();
-    this.ks.xor(this.heap.u8().subarray(p, p + len));
-  }
-
-  macAt(p: number, len: number, out: number): void {
-    this.check();
-    const m = this.heap.u8();
-    m.set(multigimli2(this.macKey, m.subarray(p, p + len)), out);
-  }
-
-  verifyAt(p: number, len: number): boolean {
-    this.check();
-    const m = this.heap.u8();
-    const want = multigimli2(this.macKey, m.subarray(p, p + len));
-    let diff = 0;
-    for (let i = 0; i < 16; i++) diff |= (want[i] as number) ^ (m[p + len + i] as number);
-    return diff === 0;
-  }
-
-  dispose(): void {
-    this.live = false;
-  }
-}
-
 /** The Gimli generation in plain TypeScript. */
 export const gimliRef: LegacySuite = {
   name: "gimli (typescript)",
   hash2: multigimli2,
   hash3: multigimli3,
-  direction: (encKey, macKey) => new GimliRefCipher(encKey, macKey),
+  direction: (encKey, macKey) => new RefFrameCipher(encKey, macKey, (k) => new GimliKeystream(k), multigimli2),
 };

@@ -6,8 +6,8 @@
  *
  * ernd(x, y, k): x = ror(x, 8); x += y; x ^= k; y = rol(y, 3); y ^= x
  */
-import { sharedHeap } from "./heap.ts";
-import { checkKey16, FrameCipher, type LegacySuite } from "./suite.ts";
+import { RefFrameCipher } from "./_ref-cipher.ts";
+import { checkKey16, type LegacySuite } from "./suite.ts";
 
 /** Working state: [xh, xl, yh, yl]. */
 type State = Uint32Array;
@@ -174,52 +174,10 @@ export class RefKeystream {
   }
 }
 
-/** A direction computed in TypeScript over the shared heap's bytes. */
-class RefFrameCipher extends FrameCipher {
-  private readonly ks: RefKeystream;
-  private readonly macKey: Uint8Array;
-  private live = true;
-
-  constructor(encKey: Uint8Array, macKey: Uint8Array) {
-    super(sharedHeap());
-    checkKey16("macKey", macKey);
-    this.ks = new RefKeystream(encKey);
-    this.macKey = macKey.slice();
-  }
-
-  private check(): void {
-    if (!this.live) throw new Error("FrameCipher used after dispose()");
-  }
-
-  xorAt(p: number, len: number): void {
-    this.check();
-    this.ks.xor(this.heap.u8().subarray(p, p + len));
-  }
-
-  macAt(p: number, len: number, out: number): void {
-    this.check();
-    const m = this.heap.u8();
-    m.set(multispeck2(this.macKey, m.subarray(p, p + len)), out);
-  }
-
-  verifyAt(p: number, len: number): boolean {
-    this.check();
-    const m = this.heap.u8();
-    const want = multispeck2(this.macKey, m.subarray(p, p + len));
-    let diff = 0;
-    for (let i = 0; i < 16; i++) diff |= (want[i] as number) ^ (m[p + len + i] as number);
-    return diff === 0;
-  }
-
-  dispose(): void {
-    this.live = false;
-  }
-}
-
 /** The SPECK generation in plain TypeScript. */
 export const speckRef: LegacySuite = {
   name: "speck (typescript)",
   hash2: multispeck2,
   hash3: multispeck3,
-  direction: (encKey, macKey) => new RefFrameCipher(encKey, macKey),
+  direction: (encKey, macKey) => new RefFrameCipher(encKey, macKey, (k) => new RefKeystream(k), multispeck2),
 };

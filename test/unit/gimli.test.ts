@@ -7,7 +7,8 @@ import fc from "fast-check";
 import * as ref from "../../src/crypto/gimli-ref.ts";
 import { gimli, gimliRef, gimliWasm } from "../../src/crypto/index.ts";
 import type { LegacySuite } from "../../src/crypto/suite.ts";
-import { type FramesFile, hex, loadVectors, toHex, utf8 } from "../helpers/vectors.ts";
+import { expectOpenedTranscripts, expectSealedTranscripts } from "../helpers/transcripts.ts";
+import { type FramesFile, hex, loadVectors, toHex } from "../helpers/vectors.ts";
 
 const g = loadVectors<{
   permutation: { label: string; in_words: string[]; out_words: string[] }[];
@@ -88,47 +89,11 @@ describe.each(impls)("Gimli (%s)", (_name, suite, prims) => {
   });
 
   test("session keys, frames and whole transcripts match every session", () => {
-    for (const s of frames.sessions) {
-      const key = hex(s.key_hex);
-      const iv = hex(s.iv_hex);
-      expect(toHex(suite.hash3(key, iv, utf8("keyfinder")))).toBe(s.keyfinder_hex);
-      const enc = suite.hash3(key, iv, utf8("enc_key"));
-      const mac = suite.hash3(key, iv, utf8("mac_key"));
-      expect([toHex(enc), toHex(mac)]).toEqual([s.enc_key_hex, s.mac_key_hex]);
-      const c = suite.direction(enc, mac);
-      const parts = [s.iv_hex, s.keyfinder_hex];
-      for (const f of s.frames) {
-        if (f.skipped) continue;
-        const wire = toHex(c.seal(hex(f.payload_hex)));
-        expect(wire).toBe(f.wire_hex);
-        parts.push(wire);
-      }
-      expect(parts.join("")).toBe(s.transcript_hex);
-      c.dispose();
-    }
+    expectSealedTranscripts(suite, frames);
   });
 
-  test("transcripts decrypt, every MAC verifies, a flipped bit does not", () => {
-    for (const s of frames.sessions) {
-      const key = hex(s.key_hex);
-      const iv = hex(s.iv_hex);
-      const rx = suite.direction(suite.hash3(key, iv, utf8("enc_key")), suite.hash3(key, iv, utf8("mac_key")));
-      const stream = hex(s.transcript_hex).subarray(32);
-      rx.xor(stream);
-      let off = 0;
-      for (const f of s.frames.filter((x) => !x.skipped)) {
-        const len = (stream[off] as number) | ((stream[off + 1] as number) << 8);
-        const payload = stream.subarray(off + 2, off + 2 + len);
-        const tag = stream.subarray(off + 2 + len, off + 18 + len);
-        expect(toHex(payload)).toBe(f.payload_hex);
-        expect(rx.verify(payload, tag)).toBe(true);
-        const bad = tag.slice();
-        bad[15] = (bad[15] as number) ^ 0x80;
-        expect(rx.verify(payload, bad)).toBe(false);
-        off += len + 18;
-      }
-      rx.dispose();
-    }
+  test("transcripts decrypt and every MAC verifies; a flipped bit does not", () => {
+    expectOpenedTranscripts(suite, frames);
   });
 });
 
