@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseConfig } from "../config/load.ts";
-import { type Config, controlSocketPath, LOG_LEVELS } from "../config/schema.ts";
+import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { loadPacketHash } from "../mesh/packet-hash.ts";
 import { ControlServer } from "../node/control-server.ts";
@@ -54,16 +54,16 @@ export const meshnodeCommand = defineCommand({
     }
     const config = readConfig(args.config);
     const log = new Logger({ level: (level as Level | undefined) ?? config.log_level });
-    if (config.windows_tuntap && process.platform !== "win32") {
-      log.warn("windows_tuntap is set but this is not Windows; ignoring it");
-    }
+    const other = process.platform === "win32" ? "linux_tuntap" : "windows_tuntap";
+    if (config[other])
+      log.warn(`${other} is set but this is ${process.platform === "win32" ? "Windows" : "not Windows"}; ignoring it`);
     const failed = cryptoSelfTest();
     if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
     const platform = currentPlatform();
     const node = new MeshNode(config, platform, await loadPacketHash(), log);
     const startedAt = node.reactor.now();
     log.info(
-      `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${config.linux_tuntap ? "" : " as a relay"}`,
+      `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"}`,
     );
     let control: ControlServer | undefined;
     try {
@@ -103,6 +103,10 @@ async function openControl(
 ): Promise<ControlServer | undefined> {
   const path = controlSocketPath(config);
   if (!path) return undefined;
+  if (process.platform === "win32" && config.control_socket === undefined) {
+    log.info("no control socket on Windows yet: smolmesh status cannot reach this node");
+    return undefined;
+  }
   try {
     const server = await ControlServer.open(path, node.reactor, platform.net, (req) => {
       if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);

@@ -86,3 +86,8 @@ export function controlSocketPath(config: Pick<Config, "node_name" | "control_so
   if (config.control_socket === false) return undefined;
   return config.control_socket ?? `/run/smolmesh/${config.node_name.replace(/[^A-Za-z0-9._-]/g, "_")}.sock`;
 }
+
+/** Whether a node with this config runs a TUN device on `platform` (linux_tuntap / windows_tuntap, as in the original). */
+export function wantsTun(config: Pick<Config, "linux_tuntap" | "windows_tuntap">, platform: string): boolean {
+  return platform === "win32" ? config.windows_tuntap : config.linux_tuntap;
+}

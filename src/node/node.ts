@@ -5,7 +5,7 @@
 import { formatIp, formatSocketAddress } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
-import type { Config } from "../config/schema.ts";
+import { type Config, wantsTun } from "../config/schema.ts";
 import { gimli } from "../crypto/gimli-wasm.ts";
 import { sharedHeap } from "../crypto/heap.ts";
 import { speck } from "../crypto/speck-wasm.ts";
@@ -68,7 +68,7 @@ export class MeshNode implements RouterOutput {
         nameToIpv6,
         hash,
         random: Math.random,
-        hasTun: config.linux_tuntap,
+        hasTun: wantsTun(config, process.platform),
       },
       this,
     );
@@ -76,7 +76,7 @@ export class MeshNode implements RouterOutput {
 
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
   start(): void {
-    if (this.config.linux_tuntap) {
+    if (wantsTun(this.config, process.platform)) {
       const [ipv6, ...ipv4] = this.addresses as [Uint8Array, ...Uint8Array[]];
       const dev = this.platform.openTun({
         name: this.config.interface_name,

@@ -10,6 +10,8 @@ import { sdNotify } from "./linux/sd-notify.ts";
 import { TunPermissionError } from "./linux/tun.ts";
 import { LinuxTun } from "./linux/tun-device.ts";
 import { TUN_PRIVILEGE_MESSAGE, type TunDevice, type TunOptions } from "./tun-api.ts";
+import { windowsNet } from "./windows/net.ts";
+import { WindowsPoll } from "./windows/poll.ts";
 
 export type { TunDevice, TunOptions };
 
@@ -37,9 +39,23 @@ function openLinuxTun(opts: TunOptions): TunDevice {
   }
 }
 
+/** Windows: sockets and the reactor work; the TUN device (Wintun) does not yet. */
+function openWindowsTun(_opts: TunOptions): TunDevice {
+  throw new Error("the Wintun TUN device is not supported yet; set windows_tuntap to false to run a relay node");
+}
+
 export function currentPlatform(): Platform {
+  if (process.platform === "win32") {
+    return {
+      name: "windows",
+      poll: () => new WindowsPoll(),
+      net: windowsNet,
+      openTun: openWindowsTun,
+      notify: () => false,
+    };
+  }
   if (process.platform === "linux") {
     return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet, openTun: openLinuxTun, notify: sdNotify };
   }
-  throw new Error(`smolmesh does not run on ${process.platform} yet (Linux is supported; Windows is planned)`);
+  throw new Error(`smolmesh does not run on ${process.platform} (Linux and Windows are supported)`);
 }

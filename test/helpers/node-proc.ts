@@ -41,7 +41,7 @@ export class NodeProc {
     readonly name: string,
     config: object,
     extraArgs: string[] = [],
-    opts: { netns?: string; asUser?: number } = {},
+    opts: { netns?: string; asUser?: number; command?: string[]; env?: Record<string, string> } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `smolmesh-${name}-`));
     const cfgPath = join(this.dir, "config.json");
@@ -61,7 +61,7 @@ export class NodeProc {
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
-        env: { ...process.env, NO_COLOR: "1" },
+        env: { ...process.env, NO_COLOR: "1", ...opts.env },
       },
     );
     running.add(this);

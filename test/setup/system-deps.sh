@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and demo use, if missing:
-# iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv).
-# Only as root (namespace tests need root anyway); otherwise says what is missing.
+# Installs the Debian packages the tests, demo and benchmarks use, if missing:
+# iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv), and any
+# extra CHECK:PACKAGE arguments (CHECK is a command name or an absolute path).
+# Only as root; otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
-command -v ip >/dev/null || need+=(iproute2)
-command -v ping >/dev/null || need+=(iputils-ping)
-command -v setpriv >/dev/null || need+=(util-linux)
+have() { case "$1" in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null ;; esac; }
+have ip || need+=(iproute2)
+have ping || need+=(iputils-ping)
+have setpriv || need+=(util-linux)
 for extra in "$@"; do
-  command -v "${extra%%:*}" >/dev/null || need+=("${extra##*:}")
+  have "${extra%%:*}" || need+=("${extra##*:}")
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
-  echo "system-deps: missing ${need[*]} (run as root to install them; namespace tests will be skipped)" >&2
+  echo "system-deps: missing ${need[*]} (run as root to install them; the tests that need them will be skipped)" >&2
   exit 0
 fi
 echo "system-deps: installing ${need[*]}" >&2

@@ -1,0 +1,181 @@
+/**
+ * Non-blocking TCP sockets over Winsock, behaving as platform/linux/net.ts
+ * does: calls that would block return -1, failures throw WsaError. Winsock
+ * differs from BSD sockets in its constants (AF_INET6 is 23, SOL_SOCKET is
+ * 0xffff) and in how a socket is made non-blocking (ioctlsocket FIONBIO).
+ */
+import { ptr } from "bun:ffi";
+import { formatSocketAddress } from "../../addr/format.ts";
+import type { NetApi, SocketAddress } from "../../reactor/net-api.ts";
+import { describeWsa, lastError, WSA, WsaError, ws2 } from "./ws2.ts";
+
+const AF_INET = 2;
+const AF_INET6 = 23;
+const SOCK_STREAM = 1;
+const IPPROTO_TCP = 6;
+const IPPROTO_IPV6 = 41;
+const SOL_SOCKET = 0xffff;
+const SO_REUSEADDR = 0x0004;
+const SO_KEEPALIVE = 0x0008;
+const SO_ERROR = 0x1007;
+const TCP_NODELAY = 0x0001;
+const IPV6_V6ONLY = 27;
+const FIONBIO = 0x8004667e | 0; // as a signed 32-bit argument
+const SD_SEND = 1;
+const INVALID_SOCKET = 0xffffffffffffffffn;
+
+const int = new Int32Array(1);
+const len = new Int32Array(1);
+const addrBuf = new Uint8Array(28);
+
+function encode(a: SocketAddress): Uint8Array {
+  const v6 = a.ip.length === 16;
+  const out = new Uint8Array(v6 ? 28 : 16);
+  const dv = new DataView(out.buffer);
+  dv.setUint16(0, v6 ? AF_INET6 : AF_INET, true);
+  dv.setUint16(2, a.port, false);
+  out.set(a.ip, v6 ? 8 : 4);
+  return out;
+}
+
+function decode(buf: Uint8Array): SocketAddress | undefined {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const family = dv.getUint16(0, true);
+  const port = dv.getUint16(2, false);
+  if (family === AF_INET) return { ip: buf.slice(4, 8), port };
+  if (family === AF_INET6) {
+    const ip = buf.slice(8, 24);
+    const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
+    return { ip: mapped ? ip.slice(12, 16) : ip, port };
+  }
+  return undefined;
+}
+
+/** A SOCKET as the reactor's small integer descriptor. */
+function handle(s: bigint | number, call: string): number {
+  const v = BigInt(s);
+  if (v === INVALID_SOCKET) throw new WsaError(call, lastError());
+  if (v > 0x7fffffffn) throw new Error(`${call} returned socket ${v}, larger than the reactor can hold`);
+  return Number(v);
+}
+
+function setInt(fd: number, level: number, name: number, value: number, what: string): void {
+  int[0] = value;
+  if (ws2().setsockopt(BigInt(fd), level, name, ptr(int), 4) !== 0) throw new WsaError("setsockopt", lastError(), what);
+}
+
+function nonBlocking(fd: number): void {
+  const arg = new Uint32Array([1]);
+  if (ws2().ioctlsocket(BigInt(fd), FIONBIO, ptr(arg)) !== 0) throw new WsaError("ioctlsocket(FIONBIO)", lastError());
+}
+
+function tcpSocket(v6: boolean): number {
+  const fd = handle(ws2().socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, IPPROTO_TCP), "socket");
+  nonBlocking(fd);
+  return fd;
+}
+
+function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
+  len[0] = addrBuf.length;
+  if (ws2()[call](BigInt(fd), ptr(addrBuf), ptr(len)) !== 0) return undefined;
+  return decode(addrBuf);
+}
+
+const wouldBlock = (e: number) => e === WSA.EWOULDBLOCK || e === WSA.EINPROGRESS || e === WSA.EINTR;
+
+export const windowsNet: NetApi = {
+  connect(addr) {
+    const fd = tcpSocket(addr.ip.length === 16);
+    try {
+      setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+      setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      const sa = encode(addr);
+      if (ws2().connect(BigInt(fd), ptr(sa), sa.length) !== 0) {
+        const e = lastError();
+        if (!wouldBlock(e)) throw new WsaError("connect", e);
+      }
+      return fd;
+    } catch (err) {
+      ws2().closesocket(BigInt(fd));
+      throw err;
+    }
+  },
+
+  connectError(fd) {
+    int[0] = 0;
+    len[0] = 4;
+    if (ws2().getsockopt(BigInt(fd), SOL_SOCKET, SO_ERROR, ptr(int), ptr(len)) !== 0) return lastError();
+    return int[0] as number;
+  },
+
+  listen(addr, backlog) {
+    const v6 = addr.ip.length === 16;
+    const fd = tcpSocket(v6);
+    try {
+      setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+      if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
+      const sa = encode(addr);
+      if (ws2().bind(BigInt(fd), ptr(sa), sa.length) !== 0)
+        throw new WsaError("bind", lastError(), formatSocketAddress(addr));
+      if (ws2().listen(BigInt(fd), backlog) !== 0) throw new WsaError("listen", lastError(), formatSocketAddress(addr));
+      return fd;
+    } catch (err) {
+      ws2().closesocket(BigInt(fd));
+      throw err;
+    }
+  },
+
+  accept(fd) {
+    len[0] = addrBuf.length;
+    const s = ws2().accept(BigInt(fd), ptr(addrBuf), ptr(len));
+    if (BigInt(s) === INVALID_SOCKET) {
+      const e = lastError();
+      if (wouldBlock(e) || e === WSA.ECONNABORTED || e === WSA.ECONNRESET) return undefined;
+      throw new WsaError("accept", e);
+    }
+    const c = handle(s, "accept");
+    const peer = decode(addrBuf) ?? { ip: new Uint8Array(4), port: 0 };
+    try {
+      nonBlocking(c);
+      setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+      setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+    } catch {
+      // the peer may already have gone; the first read will tell
+    }
+    return { fd: c, peer };
+  },
+
+  read(fd, buf, offset, length) {
+    const n = ws2().recv(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
+    if (n >= 0) return n;
+    const e = lastError();
+    if (wouldBlock(e)) return -1;
+    throw new WsaError("recv", e);
+  },
+
+  write(fd, buf, offset, length) {
+    const n = ws2().send(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
+    if (n >= 0) return n;
+    const e = lastError();
+    if (wouldBlock(e)) return -1;
+    throw new WsaError("send", e);
+  },
+
+  shutdownWrite(fd) {
+    ws2().shutdown(BigInt(fd), SD_SEND);
+  },
+
+  close(fd) {
+    ws2().closesocket(BigInt(fd));
+  },
+
+  listenLocal(path) {
+    throw new Error(`local control sockets are not supported on Windows yet (${path}); set control_socket to false`);
+  },
+
+  peerUid: () => undefined,
+  ownUid: () => 0,
+  localAddress: (fd) => nameOf(fd, "getsockname"),
+  peerAddress: (fd) => nameOf(fd, "getpeername"),
+  describeError: (e) => describeWsa(e),
+};

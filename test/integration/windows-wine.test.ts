@@ -1,0 +1,96 @@
+/**
+ * The Windows build (bun-windows-x64), run under Wine on this Linux machine.
+ *
+ *   peer-l ─── lin (Linux relay) ──── win (Windows relay, Wine) ─── peer-w
+ *                         loopback TCP, legacy_tcp
+ *
+ * The CLI prints what the Linux build prints; a Windows relay (Winsock
+ * sockets and the WSAPoll reactor backend) links with a Linux node and
+ * forwards floods and data both ways. What Wine cannot show (Wintun,
+ * iphlpapi routes, a real Windows kernel) is listed in the README.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
+import { ROOT, run } from "../helpers/binary.ts";
+import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
+import { freePort, NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { loadVectors } from "../helpers/vectors.ts";
+import { WINE, type WineEnv, wineAvailable, wineEnv } from "../helpers/wine.ts";
+
+const names = loadVectors<{ vectors: { name: string; name_len_bytes: number; ipv6: string }[] }>("name_to_ipv6.json");
+const te = new TextEncoder();
+let w: WineEnv;
+
+describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
+  beforeAll(async () => {
+    w = await wineEnv();
+  }, 180_000);
+
+  afterAll(async () => {
+    await stopAll();
+  });
+
+  test("name-to-ipv6, version and help print what the Linux build prints", async () => {
+    const pick = names.vectors.filter(
+      (v, i) => v.name_len_bytes === 0 || (/[^\x00-\x7f]/.test(v.name) && v.name_len_bytes < 40) || i % 100 === 0,
+    );
+    expect(pick.length).toBeGreaterThan(5);
+    for (const v of pick) {
+      if (v.name_len_bytes > 2000) continue; // command lines under Wine have a length limit
+      const r = await run([WINE, w.exe, "name-to-ipv6", "--", v.name], { env: w.env });
+      expect(r.stdout.replace(/\r\n/g, "\n")).toBe(`${v.ipv6}\n`);
+    }
+    const linux = [process.execPath, join(ROOT, "src/cli/main.ts")];
+    for (const args of [["--version"], ["help"]]) {
+      const win = await run([WINE, w.exe, ...args], { env: { ...w.env, NO_COLOR: "1" } });
+      const lin = await run([...linux, ...args], { env: { NO_COLOR: "1" } });
+      expect(win.stdout.replace(/\r\n/g, "\n")).toBe(lin.stdout);
+    }
+    const bad = await run([WINE, w.exe, "frobnicate"], { env: w.env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("Unknown command frobnicate");
+  }, 120_000);
+
+  test("a Windows relay links with a Linux node and forwards floods and data both ways", async () => {
+    const [pw, pl] = [await freePort(), await freePort()];
+    const win = new NodeProc(
+      "win",
+      {
+        node_name: "wine-relay",
+        control_socket: false,
+        transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk", "pk"], bind: "0.0.0.0" }],
+      },
+      [],
+      { command: [WINE, w.exe], env: w.env },
+    );
+    await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
+    const lin = new NodeProc("lin", {
+      node_name: "linux-relay",
+      transports: [
+        { type: "legacy_tcp_connect", host: "127.0.0.1", port: pw, key: "wk" },
+        { type: "legacy_tcp_listen", port: pl, keys: ["pk"] },
+      ],
+    });
+    await lin.waitLog(/route added: \S+ \(wine-relay\)/, 20_000);
+    await win.waitLog(/route added: \S+ \(linux-relay\)/, 20_000);
+    const peerL = await LegacyPeer.connect(pl, "pk");
+    const peerW = await LegacyPeer.connect(pw, "pk", "127.0.0.1", 20_000);
+    peerL.announce("peer-l");
+    peerW.announce("peer-w");
+    await peerW.until(() => peerW.received(0, "peer-l").length > 0, 10_000, "peer-l's flood at peer-w (through Wine)");
+    await peerL.until(() => peerL.received(0, "peer-w").length > 0, 10_000, "peer-w's flood at peer-l");
+    await peerL.until(() => peerL.received(0, "wine-relay").length > 0, 15_000, "the Windows node's own flood");
+    const there = meshPacket(3, ipv6Datagram(meshIpv6("peer-l"), meshIpv6("peer-w"), te.encode("linux -> windows")));
+    const back = meshPacket(3, ipv6Datagram(meshIpv6("peer-w"), meshIpv6("peer-l"), te.encode("windows -> linux")));
+    peerL.send(there);
+    peerW.send(back);
+    await peerW.until(() => peerW.received(3).length > 0, 10_000, "data at peer-w");
+    await peerL.until(() => peerL.received(3).length > 0, 10_000, "data at peer-l");
+    expect(Buffer.from(peerW.received(3)[0] as Uint8Array).equals(Buffer.from(there))).toBe(true);
+    expect(Buffer.from(peerL.received(3)[0] as Uint8Array).equals(Buffer.from(back))).toBe(true);
+    expect(win.log).toContain(`node wine-relay (${nameToIpv6Text("wine-relay")}) starting as a relay`);
+    peerL.close();
+    peerW.close();
+  }, 120_000);
+});
