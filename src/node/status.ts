@@ -4,22 +4,17 @@
  */
 import { formatIp } from "../addr/format.ts";
 import type { Counter } from "../mesh/router.ts";
+import type { LinkStats } from "../transport/link.ts";
 import type { MeshNode } from "./node.ts";
 import type { TunStats } from "./tun-port.ts";
 
-export interface LinkStatus {
+export interface LinkStatus extends LinkStats {
   id: number;
   peer: string;
   direction: "out" | "in";
   state: string;
   cipher: string | null;
   uptimeS: number;
-  bytesIn: number;
-  bytesOut: number;
-  packetsIn: number;
-  packetsOut: number;
-  dataDropped: number;
-  controlDropped: number;
   queuedBytes: number;
   lastReceivedS: number;
 }

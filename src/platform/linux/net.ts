@@ -6,8 +6,10 @@
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
 import type { NetApi } from "../../reactor/net-api.ts";
+import { AF_INET, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "../sockaddr.ts";
 import { E, errno, libc, OsError } from "./libc.ts";
-import { AF_INET, AF_INET6, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "./sockaddr.ts";
+
+const AF_INET6 = 10;
 
 const SOCK_STREAM = 1;
 const SOCK_NONBLOCK = 0o4000;
@@ -43,7 +45,7 @@ function tcpSocket(family: 4 | 6): number {
 function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
   len[0] = SOCKADDR_MAX;
   if (libc()[call](fd, ptr(addrBuf), ptr(len)) < 0) return undefined;
-  return decodeSockaddr(addrBuf);
+  return decodeSockaddr(addrBuf, AF_INET6);
 }
 
 export const linuxNet: NetApi = {
@@ -52,7 +54,7 @@ export const linuxNet: NetApi = {
     try {
       setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-      const sa = encodeSockaddr(addr);
+      const sa = encodeSockaddr(addr, AF_INET6);
       if (libc().connect(fd, ptr(sa), sa.length) < 0) {
         const e = errno();
         if (e !== E.EINPROGRESS && e !== E.EINTR) throw new OsError("connect", e);
@@ -78,7 +80,7 @@ export const linuxNet: NetApi = {
       setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       // "::" means every IPv6 and IPv4 address: a dual-stack socket
       if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
-      const sa = encodeSockaddr(addr);
+      const sa = encodeSockaddr(addr, AF_INET6);
       if (libc().bind(fd, ptr(sa), sa.length) < 0) throw new OsError("bind", errno(), formatSocketAddress(addr));
       if (libc().listen(fd, backlog) < 0) throw new OsError("listen", errno(), formatSocketAddress(addr));
       return fd;
@@ -96,7 +98,7 @@ export const linuxNet: NetApi = {
       if (e === E.EAGAIN || e === E.EINTR || e === E.ECONNABORTED) return undefined;
       throw new OsError("accept4", e);
     }
-    const peer = decodeSockaddr(addrBuf) ?? { ip: new Uint8Array(4), port: 0 };
+    const peer = decodeSockaddr(addrBuf, AF_INET6) ?? { ip: new Uint8Array(4), port: 0 };
     try {
       setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");

@@ -6,10 +6,10 @@
  */
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
-import type { NetApi, SocketAddress } from "../../reactor/net-api.ts";
+import type { NetApi } from "../../reactor/net-api.ts";
+import { AF_INET, decodeSockaddr, encodeSockaddr, type SocketAddress } from "../sockaddr.ts";
 import { describeWsa, lastError, WSA, WsaError, ws2 } from "./ws2.ts";
 
-const AF_INET = 2;
 const AF_INET6 = 23;
 const SOCK_STREAM = 1;
 const IPPROTO_TCP = 6;
@@ -27,29 +27,6 @@ const INVALID_SOCKET = 0xffffffffffffffffn;
 const int = new Int32Array(1);
 const len = new Int32Array(1);
 const addrBuf = new Uint8Array(28);
-
-function encode(a: SocketAddress): Uint8Array {
-  const v6 = a.ip.length === 16;
-  const out = new Uint8Array(v6 ? 28 : 16);
-  const dv = new DataView(out.buffer);
-  dv.setUint16(0, v6 ? AF_INET6 : AF_INET, true);
-  dv.setUint16(2, a.port, false);
-  out.set(a.ip, v6 ? 8 : 4);
-  return out;
-}
-
-function decode(buf: Uint8Array): SocketAddress | undefined {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const family = dv.getUint16(0, true);
-  const port = dv.getUint16(2, false);
-  if (family === AF_INET) return { ip: buf.slice(4, 8), port };
-  if (family === AF_INET6) {
-    const ip = buf.slice(8, 24);
-    const mapped = ip.subarray(0, 10).every((b) => b === 0) && ip[10] === 0xff && ip[11] === 0xff;
-    return { ip: mapped ? ip.slice(12, 16) : ip, port };
-  }
-  return undefined;
-}
 
 /** A SOCKET as the reactor's small integer descriptor. */
 function handle(s: bigint | number, call: string): number {
@@ -78,7 +55,7 @@ function tcpSocket(v6: boolean): number {
 function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
   len[0] = addrBuf.length;
   if (ws2()[call](BigInt(fd), ptr(addrBuf), ptr(len)) !== 0) return undefined;
-  return decode(addrBuf);
+  return decodeSockaddr(addrBuf, AF_INET6);
 }
 
 const wouldBlock = (e: number) => e === WSA.EWOULDBLOCK || e === WSA.EINPROGRESS || e === WSA.EINTR;
@@ -89,7 +66,7 @@ export const windowsNet: NetApi = {
     try {
       setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-      const sa = encode(addr);
+      const sa = encodeSockaddr(addr, AF_INET6);
       if (ws2().connect(BigInt(fd), ptr(sa), sa.length) !== 0) {
         const e = lastError();
         if (!wouldBlock(e)) throw new WsaError("connect", e);
@@ -114,7 +91,7 @@ export const windowsNet: NetApi = {
     try {
       setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
-      const sa = encode(addr);
+      const sa = encodeSockaddr(addr, AF_INET6);
       if (ws2().bind(BigInt(fd), ptr(sa), sa.length) !== 0)
         throw new WsaError("bind", lastError(), formatSocketAddress(addr));
       if (ws2().listen(BigInt(fd), backlog) !== 0) throw new WsaError("listen", lastError(), formatSocketAddress(addr));
@@ -134,7 +111,7 @@ export const windowsNet: NetApi = {
       throw new WsaError("accept", e);
     }
     const c = handle(s, "accept");
-    const peer = decode(addrBuf) ?? { ip: new Uint8Array(4), port: 0 };
+    const peer = decodeSockaddr(addrBuf, AF_INET6) ?? { ip: new Uint8Array(4), port: 0 };
     try {
       nonBlocking(c);
       setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
