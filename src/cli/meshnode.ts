@@ -63,7 +63,7 @@ export const meshnodeCommand = defineCommand({
     const node = new MeshNode(config, platform, await loadPacketHash(), log);
     const startedAt = node.reactor.now();
     log.info(
-      `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"}`,
+      `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"} on ${platform.name}`,
     );
     let control: ControlServer | undefined;
     try {

@@ -74,6 +74,8 @@ export const configSchema = z.strictObject({
   control_socket: z
     .union([z.string().min(1), z.literal(false)], { error: "a path for the control socket, or false for none" })
     .optional(),
+  /** Windows: path of wintun.dll (default: beside smolmesh.exe). */
+  wintun_dll: z.string({ error: "a path to wintun.dll" }).min(1, { error: "a path to wintun.dll" }).optional(),
   log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
 });
 

@@ -46,7 +46,8 @@ export class TunPort {
   };
   /** Where packets are read: in the shared wasm heap, 16 bytes in, so the mesh header fits in front. */
   private readonly bufAt: number;
-  private readonly reg: Registration;
+  private readonly unregister: () => void;
+  private lastPacket = Number.NEGATIVE_INFINITY;
   private icmpWindow = 0;
   private icmpInWindow = 0;
 
@@ -60,7 +61,17 @@ export class TunPort {
     private readonly icmpPerSecond = 100,
   ) {
     this.bufAt = heap.alloc(READ_ROOM + HEADROOM) + HEADROOM;
-    this.reg = reactor.add(dev.fd, READ, () => this.readSome());
+    if (dev.fd >= 0) {
+      const reg: Registration = reactor.add(dev.fd, READ, () => this.readSome());
+      this.unregister = () => reg.remove();
+    } else {
+      // no descriptor to wait on (Wintun): read every turn, and keep the
+      // reactor's waits at 1 ms while packets flow, 20 ms when idle
+      this.unregister = reactor.addPoller(
+        () => this.readSome(),
+        () => (this.reactor.now() - this.lastPacket < 2000 ? 1 : 20),
+      );
+    }
   }
 
   private readSome(): void {
@@ -74,6 +85,7 @@ export class TunPort {
         return;
       }
       if (n <= 0) return;
+      this.lastPacket = this.reactor.now();
       this.stats.packetsIn++;
       this.stats.bytesIn += n;
       switch (this.router.fromLocal(m, this.bufAt, n, Date.now(), true)) {
@@ -124,6 +136,7 @@ export class TunPort {
     }
     this.stats.packetsOut++;
     this.stats.bytesOut += len;
+    this.lastPacket = this.reactor.now(); // replies will follow: keep polling a device without a descriptor
     return true;
   }
 
@@ -154,7 +167,7 @@ export class TunPort {
   }
 
   close(): void {
-    this.reg.remove();
+    this.unregister();
     this.dev.close();
   }
 }

@@ -12,6 +12,7 @@ import { LinuxTun } from "./linux/tun-device.ts";
 import { TUN_PRIVILEGE_MESSAGE, type TunDevice, type TunOptions } from "./tun-api.ts";
 import { windowsNet } from "./windows/net.ts";
 import { WindowsPoll } from "./windows/poll.ts";
+import { WintunDevice, WintunPrivilegeError } from "./windows/wintun.ts";
 
 export type { TunDevice, TunOptions };
 
@@ -39,9 +40,13 @@ function openLinuxTun(opts: TunOptions): TunDevice {
   }
 }
 
-/** Windows: sockets and the reactor work; the TUN device (Wintun) does not yet. */
-function openWindowsTun(_opts: TunOptions): TunDevice {
-  throw new Error("the Wintun TUN device is not supported yet; set windows_tuntap to false to run a relay node");
+function openWindowsTun(opts: TunOptions): TunDevice {
+  try {
+    return new WintunDevice({ ...opts, dll: opts.wintunDll });
+  } catch (e) {
+    if (e instanceof WintunPrivilegeError) throw new PrivilegeError(e.message);
+    throw e;
+  }
 }
 
 export function currentPlatform(): Platform {

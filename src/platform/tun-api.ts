@@ -5,10 +5,12 @@ export interface TunOptions {
   mtu: number;
   /** Addresses of this node: 16-byte IPv6 /128 and 4-byte IPv4 /32. */
   addresses: Uint8Array[];
+  /** Windows: where wintun.dll is (default: beside the executable). */
+  wintunDll?: string;
 }
 
 export interface TunDevice {
-  /** Pollable handle for the reactor. */
+  /** Pollable handle for the reactor, or -1: poll `read` every reactor turn (Wintun). */
   readonly fd: number;
   readonly name: string;
   /** One IP packet into buf[off..]; its length, or -1 when none is waiting. */

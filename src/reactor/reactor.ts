@@ -77,6 +77,7 @@ export class Reactor {
   private readonly onError: (err: unknown) => void;
   private readonly runtimeFds: number[];
   private soonList: (() => void)[] = [];
+  private readonly pollers: { run: () => void; maxWaitMs: () => number }[] = [];
   /** Turns taken; for tests and status. */
   turns = 0;
 
@@ -117,6 +118,30 @@ export class Reactor {
     };
     current = this.after(next(), tick);
     return { at: current.at, cancel: () => current.cancel() };
+  }
+
+  /**
+   * A source with no pollable descriptor (Wintun's ring): `run` every turn,
+   * and never wait in the OS longer than `maxWaitMs()` (short while the
+   * source is busy, longer when idle). Returns a remover.
+   */
+  addPoller(run: () => void, maxWaitMs: () => number): () => void {
+    const p = { run, maxWaitMs };
+    this.pollers.push(p);
+    return () => {
+      const i = this.pollers.indexOf(p);
+      if (i >= 0) this.pollers.splice(i, 1);
+    };
+  }
+
+  private runPollers(): void {
+    for (const p of this.pollers) {
+      try {
+        p.run();
+      } catch (e) {
+        this.onError(e);
+      }
+    }
   }
 
   /**
@@ -208,7 +233,8 @@ export class Reactor {
   private timeout(): number {
     if (this.soonList.length) return 0;
     const next = this.timers.peek();
-    const wait = next === undefined ? this.maxBlockMs : Math.ceil(next - this.now());
+    let wait = next === undefined ? this.maxBlockMs : Math.ceil(next - this.now());
+    for (const p of this.pollers) wait = Math.min(wait, p.maxWaitMs());
     return Math.max(0, Math.min(wait, this.maxBlockMs));
   }
 
@@ -220,6 +246,7 @@ export class Reactor {
     try {
       while (!this.stopping) {
         this.runTimers();
+        this.runPollers();
         this.runSoon();
         if (this.stopping) break;
         if (this.changed) this.rebuild();

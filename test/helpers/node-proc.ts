@@ -41,7 +41,15 @@ export class NodeProc {
     readonly name: string,
     config: object,
     extraArgs: string[] = [],
-    opts: { netns?: string; asUser?: number; command?: string[]; env?: Record<string, string> } = {},
+    opts: {
+      netns?: string;
+      asUser?: number;
+      /** Run this instead of the source build (e.g. [wine64, smolmesh.exe]). */
+      command?: string[];
+      env?: Record<string, string>;
+      /** The command is a Windows program under Wine: pass the config as Z:\... */
+      windowsPaths?: boolean;
+    } = {},
   ) {
     this.dir = mkdtempSync(join(tmpdir(), `smolmesh-${name}-`));
     const cfgPath = join(this.dir, "config.json");
@@ -55,15 +63,14 @@ export class NodeProc {
         ? ["setpriv", `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, "--clear-groups", "--inh-caps=-all"]
         : []),
     ];
-    this.proc = Bun.spawn(
-      [...prefix, process.execPath, join(ROOT, "src/cli/main.ts"), "meshnode", cfgPath, ...extraArgs],
-      {
-        stdin: "ignore",
-        stdout: "pipe",
-        stderr: "pipe",
-        env: { ...process.env, NO_COLOR: "1", ...opts.env },
-      },
-    );
+    const command = opts.command ?? [process.execPath, join(ROOT, "src/cli/main.ts")];
+    const cfgArg = opts.windowsPaths ? `Z:${cfgPath.replaceAll("/", "\\")}` : cfgPath;
+    this.proc = Bun.spawn([...prefix, ...command, "meshnode", cfgArg, ...extraArgs], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    });
     running.add(this);
     this.pump(this.proc.stderr);
     this.pump(this.proc.stdout);

@@ -16,6 +16,8 @@ export const wineAvailable = existsSync(WINE) && Bun.which(MINGW) !== null;
 export interface WineEnv {
   exe: string;
   env: Record<string, string>;
+  /** The folder of the executable (and of the wintun.dll test double). */
+  dir: string;
 }
 
 let ready: Promise<WineEnv> | undefined;
@@ -53,7 +55,17 @@ export function wineEnv(): Promise<WineEnv> {
       join(ROOT, "native/wine/bcryptprimitives.c"),
       "-ladvapi32",
     ]);
-    return { exe, env };
+    // the Wintun test double, where smolmesh looks for wintun.dll by default: beside the executable
+    await run([
+      MINGW,
+      "-shared",
+      "-O2",
+      "-o",
+      join(dir, "wintun.dll"),
+      join(ROOT, "native/wine/wintun-double.c"),
+      "-lws2_32",
+    ]);
+    return { exe, env, dir };
   })();
   return ready;
 }

@@ -6,15 +6,22 @@
  *
  * The CLI prints what the Linux build prints; a Windows relay (Winsock
  * sockets and the WSAPoll reactor backend) links with a Linux node and
- * forwards floods and data both ways. What Wine cannot show (Wintun,
- * iphlpapi routes, a real Windows kernel) is listed in the README.
+ * forwards floods and data both ways; and a Windows TUN node carries real
+ * IP packets through Wintun, here the test double from native/wine/, which
+ * hands them to and from this test over UDP:
+ *
+ *   test (as the Windows IP stack) ─UDP─ wintun.dll double ─ win-tun (Wine)
+ *        ─── lin (Linux relay) ─── peer-l
+ *
+ * What Wine cannot show (the real Wintun driver, iphlpapi routes, a real
+ * Windows kernel) is listed in the README.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT, run } from "../helpers/binary.ts";
 import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
-import { freePort, NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
 import { loadVectors } from "../helpers/vectors.ts";
 import { WINE, type WineEnv, wineAvailable, wineEnv } from "../helpers/wine.ts";
 
@@ -62,7 +69,7 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
         transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk", "pk"], bind: "0.0.0.0" }],
       },
       [],
-      { command: [WINE, w.exe], env: w.env },
+      { command: [WINE, w.exe], env: w.env, windowsPaths: true },
     );
     await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
     const lin = new NodeProc("lin", {
@@ -89,8 +96,108 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     await peerL.until(() => peerL.received(3).length > 0, 10_000, "data at peer-l");
     expect(Buffer.from(peerW.received(3)[0] as Uint8Array).equals(Buffer.from(there))).toBe(true);
     expect(Buffer.from(peerL.received(3)[0] as Uint8Array).equals(Buffer.from(back))).toBe(true);
-    expect(win.log).toContain(`node wine-relay (${nameToIpv6Text("wine-relay")}) starting as a relay`);
+    expect(win.log).toContain(`node wine-relay (${nameToIpv6Text("wine-relay")}) starting as a relay on windows`);
     peerL.close();
     peerW.close();
+  }, 120_000);
+});
+
+describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double", () => {
+  afterAll(async () => {
+    await stopAll();
+  });
+
+  test("IP packets from the Wintun ring cross the mesh, and packets for the node come back out of it", async () => {
+    const w = await wineEnv();
+    const got: Uint8Array[] = [];
+    let doublePort = 0;
+    const udp = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      socket: {
+        data(_s, data, port) {
+          const b = new Uint8Array(data);
+          if (new TextDecoder().decode(b) === "hello") doublePort = port;
+          else got.push(b);
+        },
+      },
+    });
+    const [pw, pl] = [await freePort(), await freePort()];
+    const win = new NodeProc(
+      "win-tun",
+      {
+        node_name: "wine-tun",
+        windows_tuntap: true,
+        control_socket: false,
+        transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk"], bind: "0.0.0.0" }],
+      },
+      [],
+      { command: [WINE, w.exe], env: { ...w.env, SMOLMESH_WINTUN_TEST_PORT: String(udp.port) }, windowsPaths: true },
+    );
+    await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
+    expect(win.log).toMatch(/addresses and routes are not set on Windows yet/);
+    const lin = new NodeProc("lin-tun", {
+      node_name: "linux-for-tun",
+      transports: [
+        { type: "legacy_tcp_connect", host: "127.0.0.1", port: pw, key: "wk" },
+        { type: "legacy_tcp_listen", port: pl, keys: ["pk"] },
+      ],
+    });
+    await lin.waitLog(/route added: \S+ \(wine-tun\)/, 20_000);
+    const peer = await LegacyPeer.connect(pl, "pk");
+    peer.announce("peer-behind-linux");
+    await win.waitLog(/route added: \S+ \(peer-behind-linux\)/, 20_000);
+    await waitFor(() => doublePort > 0, 20_000, "the Wintun double's hello");
+
+    // the "Windows IP stack" sends a packet into the TUN: it must reach the peer through Linux
+    const out = ipv6Datagram(meshIpv6("wine-tun"), meshIpv6("peer-behind-linux"), te.encode("from the Wintun ring"));
+    udp.send(out, doublePort, "127.0.0.1");
+    await peer.until(() => peer.received(3).length > 0, 10_000, "the TUN packet at the peer");
+    expect(Buffer.from((peer.received(3)[0] as Uint8Array).subarray(9)).equals(Buffer.from(out))).toBe(true);
+
+    // a packet for the Windows node's address comes out of its TUN, byte for byte
+    const inbound = ipv6Datagram(
+      meshIpv6("peer-behind-linux"),
+      meshIpv6("wine-tun"),
+      te.encode("into the Wintun ring"),
+    );
+    peer.send(meshPacket(3, inbound));
+    await waitFor(() => got.length > 0, 10_000, "a packet out of the Wintun double");
+    expect(Buffer.from(got[0] as Uint8Array).equals(Buffer.from(inbound))).toBe(true);
+    peer.close();
+    udp.close();
+  }, 120_000);
+
+  test("without Administrator rights, or without wintun.dll, it says what to do and exits 1", async () => {
+    const w = await wineEnv();
+    const denied = new NodeProc(
+      "win-denied",
+      { node_name: "wine-denied", windows_tuntap: true, control_socket: false, transports: [] },
+      [],
+      {
+        command: [WINE, w.exe],
+        env: { ...w.env, SMOLMESH_WINTUN_DENY: "1", SMOLMESH_WINTUN_TEST_PORT: "9" },
+        windowsPaths: true,
+      },
+    );
+    expect(await denied.proc.exited).toBe(1);
+    expect(denied.log).toContain(
+      "smolmesh: needs Administrator to create the Wintun adapter; run from an elevated prompt, or set windows_tuntap to false for a relay node",
+    );
+    const missing = new NodeProc(
+      "win-nodll",
+      {
+        node_name: "wine-nodll",
+        windows_tuntap: true,
+        control_socket: false,
+        wintun_dll: "C:\\nowhere\\wintun.dll",
+        transports: [],
+      },
+      [],
+      { command: [WINE, w.exe], env: w.env, windowsPaths: true },
+    );
+    expect(await missing.proc.exited).toBe(1);
+    expect(missing.log).toContain(
+      "wintun.dll not found at C:\\nowhere\\wintun.dll: download Wintun from https://www.wintun.net",
+    );
   }, 120_000);
 });
