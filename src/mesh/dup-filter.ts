@@ -9,8 +9,6 @@
  * packets use their own fixed ring.
  */
 
-import type { AddrKey } from "./addr-key.ts";
-
 /**
  * A 53-bit hash of a packet, as a number: exact in a double, and a Map key
  * that hashes much faster than a BigInt. 2^-53 per pair makes a false
@@ -24,7 +22,7 @@ export type PacketHash = (b: Uint8Array, off: number, len: number) => number;
  * per node per 3 minutes, all of them here), in arrival order, so expiry
  * and eviction take the oldest in O(1). The ring grows up to `maxFloods`.
  */
-export class FloodFilter {
+export class FloodFilter<Ref = unknown> {
   /** hash -> slot */
   private readonly slots = new Map<number, number>();
   private hashes = new Float64Array(256);
@@ -33,8 +31,8 @@ export class FloodFilter {
   private froms = new Int32Array(256);
   /** Whether a later arrival was already echoed back to its first link. */
   private echoed = new Uint8Array(256);
-  /** The route each flood announces (undefined: none, or our own). */
-  private keys: (AddrKey | undefined)[] = new Array(256);
+  /** What each flood announced (the router keeps its route; undefined: none, or our own). */
+  private refs: (Ref | undefined)[] = new Array(256);
   private head = 0;
   private count = 0;
   evicted = 0;
@@ -53,12 +51,12 @@ export class FloodFilter {
     return this.slots.get(h) ?? -1;
   }
 
-  /** The route key remembered for the flood in `slot`. */
-  keyAt(slot: number): AddrKey | undefined {
-    return this.keys[slot];
+  /** What was remembered for the flood in `slot`. */
+  refAt(slot: number): Ref | undefined {
+    return this.refs[slot];
   }
 
-  add(h: number, now: number, from: number, key?: AddrKey): void {
+  add(h: number, now: number, from: number, ref?: Ref): void {
     if (this.slots.has(h)) return;
     if (this.count === this.maxFloods) {
       this.dropOldest();
@@ -70,7 +68,7 @@ export class FloodFilter {
     this.untils[slot] = now + this.windowMs;
     this.froms[slot] = from;
     this.echoed[slot] = 0;
-    this.keys[slot] = key;
+    this.refs[slot] = ref;
     this.slots.set(h, slot);
     this.count++;
   }
@@ -82,22 +80,22 @@ export class FloodFilter {
     const untils = new Float64Array(next);
     const froms = new Int32Array(next);
     const echoed = new Uint8Array(next);
-    const keys: (AddrKey | undefined)[] = new Array(next);
+    const refs: (Ref | undefined)[] = new Array(next);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % cap;
       hashes[i] = this.hashes[from] as number;
       untils[i] = this.untils[from] as number;
       froms[i] = this.froms[from] as number;
       echoed[i] = this.echoed[from] as number;
-      keys[i] = this.keys[from];
+      refs[i] = this.refs[from];
       this.slots.set(hashes[i] as number, i);
     }
-    Object.assign(this, { hashes, untils, froms, echoed, keys, head: 0 });
+    Object.assign(this, { hashes, untils, froms, echoed, refs, head: 0 });
   }
 
   private dropOldest(): void {
     this.slots.delete(this.hashes[this.head] as number);
-    this.keys[this.head] = undefined;
+    this.refs[this.head] = undefined;
     this.head = (this.head + 1) % this.hashes.length;
     this.count--;
   }

@@ -112,7 +112,7 @@ export class Router {
   >;
   private readonly links = new Set<number>();
   private readonly ours = new Set<AddrKey>();
-  private readonly floods: FloodFilter;
+  private readonly floods: FloodFilter<Route>;
   private readonly data: DataFilter;
   private readonly nameCache = new Map<string, Uint8Array>();
   private nextOriginate = 0;
@@ -253,10 +253,13 @@ export class Router {
       // Most flood arrivals are copies of one we have (one per neighbour):
       // the filter remembers which route it was, so nothing is parsed again.
       this.counters.duplicateFloods++;
-      const known = this.floods.keyAt(seen);
+      const known = this.floods.refAt(seen);
       if (known !== undefined) {
-        const u = this.table.learn(known, undefined, "name", undefined, ts, link, now, b, off, len);
-        this.report(u, known, link);
+        // the route object itself, unless it expired since (then look it up again)
+        const u = known.removed
+          ? this.table.learn(known.key, undefined, "name", undefined, ts, link, now, b, off, len)
+          : this.table.update(known, undefined, "name", undefined, ts, link, now, b, off, len);
+        this.report(u, known.key, link);
       }
       // A second path to the origin exists through `link`; the neighbour we
       // first heard the flood from never got it from us (we do not send a
@@ -298,7 +301,7 @@ export class Router {
       const u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
       this.report(u, key, link);
     }
-    this.floods.add(h, now, link, key);
+    this.floods.add(h, now, link, key === undefined ? undefined : this.table.get(key));
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;

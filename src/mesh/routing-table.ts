@@ -30,6 +30,8 @@ export interface Route {
   fresh: number;
   /** The newest flood packet itself, replayed to links that come up. */
   flood: Uint8Array;
+  /** Set when the route left the table (expired): references held elsewhere are stale. */
+  removed?: boolean;
 }
 
 /** What `learn` did: a new route, a new primary, a hop new to the route, or nothing to report. */
@@ -81,6 +83,22 @@ export class RoutingTable {
       this.routes.set(key, { key, addr, kind, name, ts, heardAt: now, hops: [link], fresh: 1, flood });
       return "added";
     }
+    return this.update(r, addr, kind, name, ts, link, now, b, off, len);
+  }
+
+  /** `learn` for a route already in hand (a flood filter remembers which route a flood was). */
+  update(
+    r: Route,
+    addr: Uint8Array | undefined,
+    kind: RouteKind,
+    name: string | undefined,
+    ts: number,
+    link: number,
+    now: number,
+    b: Uint8Array,
+    off: number,
+    len: number,
+  ): Update {
     if (ts > r.ts) {
       const before = r.hops[0];
       r.ts = ts;
@@ -135,6 +153,7 @@ export class RoutingTable {
     for (const r of this.routes.values()) {
       if (now - r.heardAt > windowMs) {
         this.routes.delete(r.key);
+        r.removed = true;
         gone.push(r);
       }
     }
