@@ -41,6 +41,8 @@ export interface RouterOutput {
   routeBackup?(route: Route, link: number): void;
   /** A destination was not heard from for the validity window (remove its kernel route). */
   routeRemoved(route: Route): void;
+  /** The router wants `tick` by `at` (unix ms), sooner than its last answer said. */
+  wake?(at: number): void;
   /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
   stale?(link: number, offsetMs: number): void;
 }
@@ -69,6 +71,8 @@ export interface RouterConfig {
   retain?: (b: Uint8Array, off: number, len: number) => Uint8Array;
   /** Entries of the name -> IPv6 cache (0: none, when `nameToIpv6` is memoized already). */
   nameCacheSize?: number;
+  /** How long the primary may lag a newer flood's first arrival and keep its place (see RoutingTable). */
+  routeHoldMs?: number;
 }
 
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
@@ -101,6 +105,8 @@ export type Counter = (typeof COUNTERS)[number];
 const ORIGINATE_MIN_MS = 5000;
 const ORIGINATE_SPREAD_MS = 5000;
 const ORIGINATE_COALESCE_MS = 500;
+/** Near-ties within this do not move a route (tuned with the simulator, see README). */
+export const ROUTE_HOLD_MS = 2;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const NAME_CACHE_MAX = 4096;
 
@@ -117,6 +123,8 @@ export class Router {
   private readonly nameCache = new Map<string, Uint8Array>();
   private nextOriginate = 0;
   private lastOriginate = Number.NEGATIVE_INFINITY;
+  /** When we last asked to tick by (the answer of `tick`, or an earlier `wake`). */
+  private tickBy = 0;
   /** Our newest own floods, replayed to links that come up. */
   private ownFloods: Uint8Array[] = [];
   /** Where packets from TUN get their mesh header; allocated on first use (relays never need it). */
@@ -137,7 +145,7 @@ export class Router {
     this.data = new DataFilter(cfg.dataFilterSize);
     this.nameBytes = new TextEncoder().encode(cfg.name);
     this.retain = cfg.retain ?? copyOut;
-    this.table = new RoutingTable(this.retain);
+    this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
     this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
   }
 
@@ -194,8 +202,10 @@ export class Router {
       this.nextOriginate = now + ORIGINATE_MIN_MS + this.cfg.random() * ORIGINATE_SPREAD_MS;
     }
     this.floods.expire(now);
+    for (const r of this.table.settle(now)) this.out.routeChanged(r);
     for (const r of this.table.expire(now, VALIDITY_MS)) this.out.routeRemoved(r);
-    return this.nextOriginate;
+    this.tickBy = Math.min(this.nextOriginate, this.table.nextSettle);
+    return this.tickBy;
   }
 
   private originate(now: number): void {
@@ -310,6 +320,15 @@ export class Router {
 
   private report(u: Update, key: AddrKey, link: number): void {
     if (u === "none") return;
+    if (u === "held") {
+      // the held primary must be settled on time (see RoutingTable)
+      const at = this.table.nextSettle;
+      if (at < this.tickBy) {
+        this.tickBy = at;
+        this.out.wake?.(at);
+      }
+      return;
+    }
     const r = this.table.get(key) as Route;
     if (u === "added") this.out.routeAdded(r);
     else if (u === "changed") this.out.routeChanged(r);

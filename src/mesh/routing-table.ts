@@ -8,6 +8,13 @@
  * leaves every route at once, so traffic moves to the next hop without
  * waiting for a flood. A route with no hops left is unreachable but kept
  * until its validity window passes, so its timestamp still orders floods.
+ *
+ * Route hold: equally good neighbours deliver each new flood within a
+ * millisecond or two of each other in whatever order the jitter of the day
+ * gives, and first-arrival alone made the primary flip every few floods.
+ * With `holdMs` > 0 a primary that carried the previous flood keeps its
+ * place if it delivers the newer one within `holdMs` of its first arrival;
+ * `settle` demotes it once that time is up. Tuned with the simulator.
  */
 import type { AddrKey } from "./addr-key.ts";
 
@@ -32,10 +39,15 @@ export interface Route {
   flood: Uint8Array;
   /** Set when the route left the table (expired): references held elsewhere are stale. */
   removed?: boolean;
+  /** When a newer flood came first by another hop while the primary is held (0: not held). */
+  pendingSince?: number;
 }
 
-/** What `learn` did: a new route, a new primary, a hop new to the route, or nothing to report. */
-export type Update = "added" | "changed" | "backup" | "none";
+/**
+ * What `learn` did: a new route, a new primary, a hop new to the route, a
+ * primary held for a newer flood (`settle` is due), or nothing to report.
+ */
+export type Update = "added" | "changed" | "backup" | "held" | "none";
 
 /** Keeps bytes beyond the call that delivered them (a copy, unless they are immutable). */
 export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
@@ -43,7 +55,40 @@ export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
 
-  constructor(private readonly retain: Retain = (b, off, len) => b.slice(off, off + len)) {}
+  constructor(
+    private readonly retain: Retain = (b, off, len) => b.slice(off, off + len),
+    /** How long a primary may lag a newer flood's first arrival and keep its place (0: never). */
+    private readonly holdMs = 0,
+  ) {}
+
+  /** Routes whose primary is held (see `update`), in the order the holds began. */
+  private readonly held = new Set<Route>();
+
+  /** When `settle` next has work (Infinity: no primary is held). */
+  get nextSettle(): number {
+    for (const r of this.held) return (r.pendingSince as number) + this.holdMs + 1;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** Held primaries that did not deliver the newest flood in time lose their place; returns those routes. */
+  settle(now: number): Route[] {
+    const changed: Route[] = [];
+    for (const r of this.held) {
+      if (now - (r.pendingSince as number) <= this.holdMs) break; // holds begin in time order
+      this.held.delete(r);
+      r.pendingSince = 0;
+      const late = r.hops.shift() as number;
+      r.fresh--;
+      r.hops.splice(r.fresh, 0, late);
+      changed.push(r);
+    }
+    return changed;
+  }
+
+  private release(r: Route): void {
+    r.pendingSince = 0;
+    this.held.delete(r);
+  }
 
   get size(): number {
     return this.routes.size;
@@ -110,12 +155,33 @@ export class RoutingTable {
       r.flood = this.retain(b, off, len);
       const i = r.hops.indexOf(link);
       if (i >= 0) r.hops.splice(i, 1);
+      if (this.holdMs > 0 && before !== undefined && before !== link && r.fresh > 0 && !r.pendingSince) {
+        // The primary carried the previous flood: give it holdMs to deliver
+        // this one too before a near-tie moves the route (no flapping between
+        // equally good neighbours). It stays first meanwhile; `link` is next.
+        // A primary still held from the flood before has had its chance.
+        r.hops.splice(1, 0, link);
+        r.fresh = 2;
+        r.pendingSince = now;
+        this.held.add(r);
+        return "held";
+      }
       r.hops.unshift(link);
       r.fresh = 1;
+      if (r.pendingSince) this.release(r);
       return before === link ? "none" : "changed";
     }
     if (ts === r.ts) {
       const i = r.hops.indexOf(link);
+      if (i === 0 && r.pendingSince) {
+        // the held primary delivered the newest flood: in time it keeps its place
+        const late = now - r.pendingSince > this.holdMs;
+        this.release(r);
+        if (!late) return "none";
+        r.hops.shift();
+        r.hops.splice(r.fresh - 1, 0, link);
+        return "changed";
+      }
       if (i >= 0 && i < r.fresh) return "none";
       if (i >= 0) r.hops.splice(i, 1);
       r.hops.splice(r.fresh, 0, link);
@@ -142,7 +208,10 @@ export class RoutingTable {
       if (i < 0) continue;
       r.hops.splice(i, 1);
       if (i < r.fresh) r.fresh--;
-      if (i === 0) changed.push(r);
+      if (i === 0) {
+        if (r.pendingSince) this.release(r);
+        changed.push(r);
+      }
     }
     return changed;
   }
@@ -153,6 +222,7 @@ export class RoutingTable {
     for (const r of this.routes.values()) {
       if (now - r.heardAt > windowMs) {
         this.routes.delete(r.key);
+        if (r.pendingSince) this.release(r);
         r.removed = true;
         gone.push(r);
       }

@@ -220,6 +220,13 @@ export class MeshNode implements RouterOutput {
     this.log.debug(`flooded our addresses to ${links} link${links === 1 ? "" : "s"}`);
   }
 
+  wake(at: number): void {
+    const wait = Math.max(1, at - Date.now());
+    if (this.tickTimer && this.tickTimer.at <= this.reactor.now() + wait) return;
+    this.tickTimer?.cancel();
+    this.tickTimer = this.reactor.after(wait, () => this.tick());
+  }
+
   routeBackup(r: Route, link: number): void {
     this.log.debug(`route backup: ${describeRoute(r)} via link ${link} (rank ${r.hops.indexOf(link) + 1})`);
   }

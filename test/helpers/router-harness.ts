@@ -15,6 +15,8 @@ export class Recorder implements RouterOutput {
   delivered: Uint8Array[] = [];
   events: string[] = [];
   stales: number[] = [];
+  /** Times the router asked to tick by. */
+  wakes: number[] = [];
   /** Links whose queue is "full": sends to them fail. */
   full = new Set<number>();
 
@@ -38,6 +40,9 @@ export class Recorder implements RouterOutput {
   routeRemoved(r: Route): void {
     this.events.push(`removed ${r.name ?? r.kind}`);
   }
+  wake(at: number): void {
+    this.wakes.push(at);
+  }
   stale(_link: number, offsetMs: number): void {
     this.stales.push(offsetMs);
   }
@@ -50,7 +55,7 @@ export class Recorder implements RouterOutput {
 
 export function makeRouter(
   hash: PacketHash,
-  opts: { name?: string; ipv4?: number[][]; hasTun?: boolean; random?: () => number } = {},
+  opts: { name?: string; ipv4?: number[][]; hasTun?: boolean; random?: () => number; routeHoldMs?: number } = {},
 ) {
   const out = new Recorder();
   const name = opts.name ?? "self";
@@ -63,6 +68,7 @@ export function makeRouter(
       hash,
       random: opts.random ?? (() => 0.5),
       hasTun: opts.hasTun ?? true,
+      routeHoldMs: opts.routeHoldMs,
     },
     out,
   );

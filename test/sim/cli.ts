@@ -1,6 +1,6 @@
 /**
  * npm run sim -- --nodes N --topology random|ring|grid|scale-free --degree D --seconds S --seed X
- *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--json]
+ *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--json]
  * Prints the figures as a table and one JSON line.
  */
 import { parseArgs } from "node:util";
@@ -18,6 +18,7 @@ const { values } = parseArgs({
     jitter: { type: "string", default: "1" },
     loss: { type: "string", default: "0" },
     "no-loops": { type: "boolean", default: false },
+    hold: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -53,6 +54,7 @@ const report = await runScenario(
     jitterMs: num("jitter", values.jitter, 0),
     loss: num("loss", values.loss, 0),
     detectLoops: !values["no-loops"],
+    routeHoldMs: values.hold === undefined ? undefined : num("hold", values.hold, 0),
   },
   (l) => {
     if (!values.json) console.error(`sim: ${l}`);

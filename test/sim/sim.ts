@@ -36,6 +36,8 @@ export interface SimOptions {
    * routers themselves.
    */
   detectLoops: boolean;
+  /** The router's route hold in ms (undefined: its default), to compare settings. */
+  routeHoldMs?: number;
 }
 
 export const DEFAULTS: SimOptions = {
@@ -80,6 +82,8 @@ export class SimLink {
 export class SimNode implements RouterOutput {
   readonly router: Router;
   alive = true;
+  /** Bumped whenever the next tick is rescheduled: older scheduled ticks then do nothing. */
+  tickGen = 0;
   /** Local link id -> link. */
   readonly links: SimLink[] = [];
   knownNames = 0;
@@ -114,6 +118,7 @@ export class SimNode implements RouterOutput {
         // packets in the simulator are immutable: routers share them instead of copying
         retain: (b, off, len) => (off === 0 && len === b.length ? b : b.slice(off, off + len)),
         nameCacheSize: 0,
+        routeHoldMs: sim.opts.routeHoldMs,
       },
       this,
     );
@@ -161,6 +166,10 @@ export class SimNode implements RouterOutput {
 
   routeChanged(_r: Route): void {
     this.routeChanges++;
+  }
+
+  wake(at: number): void {
+    this.sim.wake(this, at);
   }
 
   routeRemoved(r: Route): void {
@@ -246,7 +255,7 @@ export class Simulation {
   /** Cold start: every node starts at 0; each link comes up after its handshake (about one RTT). */
   start(): void {
     if (this.opts.detectLoops) this.schedule(5000, () => this.forgetFloods());
-    for (const n of this.nodes) this.schedule(0, () => this.tick(n));
+    for (const n of this.nodes) this.schedule(0, () => this.tick(n, n.tickGen));
     for (const link of this.links) {
       const at = 2 * link.latency + this.random() * 50;
       this.schedule(at, () => {
@@ -273,11 +282,18 @@ export class Simulation {
     this.schedule(this.now + 5000, () => this.forgetFloods());
   }
 
-  private tick(n: SimNode): void {
-    if (!n.alive) return;
+  private tick(n: SimNode, gen: number): void {
+    if (!n.alive || gen !== n.tickGen) return;
     const next = n.router.tick(this.time) - EPOCH;
     // the node ticks at least every second, as src/node/node.ts does
-    this.schedule(Math.min(next, this.now + 1000), () => this.tick(n));
+    const g = ++n.tickGen;
+    this.schedule(Math.min(next, this.now + 1000), () => this.tick(n, g));
+  }
+
+  /** The router of `n` wants its tick by `at` (unix ms): that replaces the tick scheduled. */
+  wake(n: SimNode, at: number): void {
+    const g = ++n.tickGen;
+    this.schedule(Math.max(this.now, at - EPOCH), () => this.tick(n, g));
   }
 
   /** Sends `bytes` from node `from` over `link`. */

@@ -9,6 +9,7 @@ import { keyOf } from "../../src/mesh/addr-key.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, readTs, VALIDITY_MS } from "../../src/mesh/packet.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { ROUTE_HOLD_MS } from "../../src/mesh/router.ts";
 import { dataPacket, ipv4Packet, ipv6Packet, makeRouter } from "../helpers/router-harness.ts";
 import { utf8 } from "../helpers/vectors.ts";
 
@@ -81,7 +82,9 @@ describe("floods", () => {
     const f0 = nameFlood("bob", T - 2000);
     router.receive(1, f1, 0, f1.length, T);
     router.receive(2, f2, 0, f2.length, T);
-    router.receive(1, f0, 0, f0.length, T);
+    // link 1 gets ROUTE_HOLD_MS to deliver f2 as well; it does not
+    router.tick(T + ROUTE_HOLD_MS + 1);
+    router.receive(1, f0, 0, f0.length, T + ROUTE_HOLD_MS + 1);
     const r = router.table.get(keyOf(nameToIpv6("bob")));
     expect(r?.hops).toEqual([2, 1]);
     expect(r?.ts).toBe(T);
@@ -175,6 +178,83 @@ describe("origination", () => {
     router.tick(T + VALIDITY_MS + 1);
     expect(router.table.size).toBe(0);
     expect(out.events).toEqual(["added dave via 1", "removed dave"]);
+  });
+});
+
+describe("route hold (near-ties do not move a route)", () => {
+  const H = 2;
+  function held() {
+    const h = makeRouter(hash, { routeHoldMs: H });
+    for (const l of [1, 2, 3]) h.router.linkUp(l, T);
+    const f1 = nameFlood("ivy", T - 5000);
+    h.router.receive(1, f1, 0, f1.length, T);
+    h.router.receive(2, f1, 0, f1.length, T);
+    h.router.tick(T + 1000); // the coalesced origination (links came up together) is done
+    h.out.take();
+    h.out.events = [];
+    const f2 = nameFlood("ivy", T + 1000);
+    // the newer flood comes first by link 2; the primary (1) is held
+    h.router.receive(2, f2, 0, f2.length, T + 1000);
+    const route = h.router.table.get(keyOf(nameToIpv6("ivy")));
+    if (!route) throw new Error("no route");
+    return { ...h, f2, route };
+  }
+
+  test("the primary that delivers the newer flood within the hold keeps its place, silently", () => {
+    const { router, out, f2, route } = held();
+    expect(route.hops).toEqual([1, 2]);
+    expect(out.wakes).toEqual([T + 1000 + H + 1]);
+    router.receive(1, f2, 0, f2.length, T + 1000 + H);
+    expect(route.hops).toEqual([1, 2]);
+    expect(route.fresh).toBe(2);
+    router.tick(T + 1000 + H + 1);
+    expect(route.hops).toEqual([1, 2]);
+    expect(out.events).toEqual([]);
+  });
+
+  test("a primary that delivers it late, or not at all by the settle tick, loses its place", () => {
+    const late = held();
+    late.router.receive(1, late.f2, 0, late.f2.length, T + 1000 + H + 1);
+    expect(late.route.hops).toEqual([2, 1]);
+    expect(late.route.fresh).toBe(2);
+    expect(late.out.events).toEqual(["changed ivy via 2"]);
+
+    const never = held();
+    // the router asked to tick at the end of the hold, before its next origination
+    expect(never.router.tick(T + 1000 + H)).toBe(T + 1000 + H + 1);
+    expect(never.route.hops).toEqual([1, 2]);
+    never.router.tick(T + 1000 + H + 1);
+    expect(never.route.hops).toEqual([2, 1]);
+    expect(never.route.fresh).toBe(1);
+    expect(never.out.events).toEqual(["changed ivy via 2"]);
+  });
+
+  test("a held primary whose link drops is replaced at once, and nothing is settled later", () => {
+    const { router, out, route } = held();
+    router.linkDown(1);
+    expect(route.hops).toEqual([2]);
+    router.tick(T + 1000 + H + 1);
+    expect(route.hops).toEqual([2]);
+    expect(out.events).toEqual(["changed ivy via 2"]);
+  });
+
+  test("a primary still held when an even newer flood arrives has had its chance", () => {
+    const { router, out, route } = held();
+    const f3 = nameFlood("ivy", T + 1001);
+    router.receive(3, f3, 0, f3.length, T + 1001);
+    expect(route.hops[0]).toBe(3);
+    expect(out.events).toEqual(["changed ivy via 3"]);
+  });
+
+  test("with no hold the first arrival of a newer flood moves the route at once", () => {
+    const h = makeRouter(hash, { routeHoldMs: 0 });
+    for (const l of [1, 2]) h.router.linkUp(l, T);
+    const f1 = nameFlood("jon", T - 5000);
+    const f2 = nameFlood("jon", T);
+    h.router.receive(1, f1, 0, f1.length, T);
+    h.router.receive(2, f2, 0, f2.length, T);
+    expect(h.out.events).toEqual(["added jon via 1", "changed jon via 2"]);
+    expect(h.out.wakes).toEqual([]);
   });
 });
 

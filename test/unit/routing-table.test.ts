@@ -1,0 +1,102 @@
+/**
+ * The routing table against a model, over random sequences of flood
+ * arrivals, link drops and settle ticks, with and without a route hold.
+ */
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import type { AddrKey } from "../../src/mesh/addr-key.ts";
+import { RoutingTable } from "../../src/mesh/routing-table.ts";
+
+const KEY = "k" as unknown as AddrKey;
+const ADDR = new Uint8Array(16);
+const FLOOD = new Uint8Array(24);
+
+type Step =
+  | { op: "flood"; ts: number; link: number; dt: number }
+  | { op: "drop"; link: number; dt: number }
+  | { op: "settle"; dt: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  {
+    arbitrary: fc.record({
+      op: fc.constant("flood" as const),
+      ts: fc.integer({ min: 1, max: 4 }),
+      link: fc.integer({ min: 1, max: 4 }),
+      dt: fc.integer({ min: 0, max: 3 }),
+    }),
+    weight: 6,
+  },
+  {
+    arbitrary: fc.record({
+      op: fc.constant("drop" as const),
+      link: fc.integer({ min: 1, max: 4 }),
+      dt: fc.integer({ min: 0, max: 3 }),
+    }),
+    weight: 1,
+  },
+  { arbitrary: fc.record({ op: fc.constant("settle" as const), dt: fc.integer({ min: 0, max: 3 }) }), weight: 2 },
+);
+
+describe("routing table", () => {
+  for (const hold of [0, 2]) {
+    test(`hold ${hold}: hops are exactly the live links that delivered a flood, the newest ones first`, () => {
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+          const t = new RoutingTable(undefined, hold);
+          let now = 1;
+          // model: per live link, the newest timestamp it delivered
+          const delivered = new Map<number, number>();
+          let newest = 0;
+          /** The newest flood's first arrival, while the primary that carried the one before has not delivered it. */
+          let heldSince = 0;
+          for (const s of steps) {
+            now += s.dt;
+            if (s.op === "flood") {
+              const before = t.get(KEY);
+              const primary = before?.hops[0];
+              const primaryFresh = before !== undefined && before.fresh > 0;
+              t.learn(KEY, ADDR, "ipv6", undefined, s.ts, s.link, now, FLOOD, 0, FLOOD.length);
+              // an older flood than the route's newest teaches nothing
+              if (s.ts >= newest) delivered.set(s.link, s.ts);
+              if (s.ts > newest) {
+                newest = s.ts;
+                heldSince =
+                  hold > 0 && primary !== undefined && primary !== s.link && primaryFresh && heldSince === 0 ? now : 0;
+              } else if (s.ts === newest && heldSince && s.link === primary) heldSince = 0;
+            } else if (s.op === "drop") {
+              const r = t.get(KEY);
+              if (r?.hops[0] === s.link) heldSince = 0;
+              t.dropLink(s.link);
+              delivered.delete(s.link);
+            } else {
+              t.settle(now);
+              if (heldSince && now - heldSince > hold) heldSince = 0;
+            }
+            const r = t.get(KEY);
+            if (!r) {
+              expect(delivered.size).toBe(0);
+              continue;
+            }
+            expect(r.ts).toBe(newest);
+            expect(new Set(r.hops).size).toBe(r.hops.length);
+            expect(new Set(r.hops)).toEqual(new Set(delivered.keys()));
+            // the newest flood's carriers come first; a held primary counts among them
+            const freshSet = new Set(r.hops.slice(0, r.fresh));
+            const carriers = [...delivered].filter(([, ts]) => ts === newest).map(([l]) => l);
+            const expected = new Set(carriers);
+            if (r.pendingSince) expected.add(r.hops[0] as number);
+            expect(freshSet).toEqual(expected);
+            expect(Boolean(r.pendingSince)).toBe(heldSince !== 0);
+            if (hold === 0) expect(r.pendingSince ?? 0).toBe(0);
+          }
+          // once every hold has run out, no route is held
+          t.settle(now + hold + 1);
+          const r = t.get(KEY);
+          if (r) expect(r.pendingSince ?? 0).toBe(0);
+          expect(t.nextSettle).toBe(Number.POSITIVE_INFINITY);
+        }),
+        { numRuns: 2000 },
+      );
+    });
+  }
+});
