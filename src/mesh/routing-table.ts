@@ -54,6 +54,8 @@ export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
 
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
+  /** No route was heard from before this (a lower bound: refreshes only move `heardAt` on). */
+  private oldestHeard = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly retain: Retain = (b, off, len) => b.slice(off, off + len),
@@ -125,6 +127,7 @@ export class RoutingTable {
     if (!r) {
       if (addr === undefined) return "none";
       const flood = this.retain(b, off, len);
+      if (now < this.oldestHeard) this.oldestHeard = now;
       this.routes.set(key, { key, addr, kind, name, ts, heardAt: now, hops: [link], fresh: 1, flood });
       return "added";
     }
@@ -148,6 +151,7 @@ export class RoutingTable {
       const before = r.hops[0];
       r.ts = ts;
       r.heardAt = now;
+      if (now < this.oldestHeard) this.oldestHeard = now; // the clock went back
       if (addr !== undefined) {
         r.kind = kind;
         r.name = name ?? r.name;
@@ -219,14 +223,20 @@ export class RoutingTable {
   /** Removes and returns routes not refreshed within `windowMs`. */
   expire(now: number, windowMs: number): Route[] {
     const gone: Route[] = [];
+    // runs every tick: scan only when the oldest route may have run out
+    if (now - this.oldestHeard <= windowMs) return gone;
+    let oldest = Number.POSITIVE_INFINITY;
     for (const r of this.routes.values()) {
-      if (now - r.heardAt > windowMs) {
+      if (now - r.heardAt <= windowMs) {
+        if (r.heardAt < oldest) oldest = r.heardAt;
+      } else {
         this.routes.delete(r.key);
         if (r.pendingSince) this.release(r);
         r.removed = true;
         gone.push(r);
       }
     }
+    this.oldestHeard = oldest;
     return gone;
   }
 }

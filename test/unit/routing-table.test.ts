@@ -100,3 +100,39 @@ describe("routing table", () => {
     });
   }
 });
+
+describe("expiry", () => {
+  test("expire removes exactly the routes not refreshed within the window, even when the clock goes back", () => {
+    const W = 10;
+    const op = fc.record({
+      key: fc.integer({ min: 1, max: 5 }),
+      expire: fc.boolean(),
+      dt: fc.integer({ min: -3, max: 6 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const t = new RoutingTable(undefined, 0);
+        const heard = new Map<number, number>();
+        let now = 100;
+        let ts = 0;
+        for (const o of ops) {
+          now += o.dt;
+          if (o.expire) {
+            const gone = t.expire(now, W).map((r) => r.key);
+            const want = [...heard].filter(([, h]) => now - h > W).map(([k]) => k);
+            for (const k of want) {
+              heard.delete(k);
+            }
+            expect(new Set(gone)).toEqual(new Set(want as unknown as AddrKey[]));
+          } else {
+            ts++;
+            t.learn(o.key as unknown as AddrKey, ADDR, "ipv6", undefined, ts, 1, now, FLOOD, 0, FLOOD.length);
+            heard.set(o.key, now);
+          }
+          expect(t.size).toBe(heard.size);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
