@@ -52,6 +52,22 @@ export type Update = "added" | "changed" | "backup" | "held" | "none";
 /** Keeps bytes beyond the call that delivered them (a copy, unless they are immutable). */
 export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
 
+/**
+ * Moves `link` from `hops[from]` (-1: not there yet, it is added) to
+ * `hops[to]`, shifting the hops between; the same as two splices without
+ * the two arrays they allocate (this runs for every flood copy).
+ */
+function place(hops: number[], link: number, from: number, to: number): void {
+  let i = from;
+  if (i < 0) {
+    i = hops.length;
+    hops.push(link);
+  }
+  for (; i > to; i--) hops[i] = hops[i - 1] as number;
+  for (; i < to; i++) hops[i] = hops[i + 1] as number;
+  hops[to] = link;
+}
+
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
   /** No route was heard from before this (a lower bound: refreshes only move `heardAt` on). */
@@ -79,9 +95,8 @@ export class RoutingTable {
       if (now - (r.pendingSince as number) <= this.holdMs) break; // holds begin in time order
       this.held.delete(r);
       r.pendingSince = 0;
-      const late = r.hops.shift() as number;
       r.fresh--;
-      r.hops.splice(r.fresh, 0, late);
+      place(r.hops, r.hops[0] as number, 0, r.fresh);
       changed.push(r);
     }
     return changed;
@@ -158,19 +173,18 @@ export class RoutingTable {
       }
       r.flood = this.retain(b, off, len);
       const i = r.hops.indexOf(link);
-      if (i >= 0) r.hops.splice(i, 1);
       if (this.holdMs > 0 && before !== undefined && before !== link && r.fresh > 0 && !r.pendingSince) {
         // The primary carried the previous flood: give it holdMs to deliver
         // this one too before a near-tie moves the route (no flapping between
         // equally good neighbours). It stays first meanwhile; `link` is next.
         // A primary still held from the flood before has had its chance.
-        r.hops.splice(1, 0, link);
+        place(r.hops, link, i, 1);
         r.fresh = 2;
         r.pendingSince = now;
         this.held.add(r);
         return "held";
       }
-      r.hops.unshift(link);
+      place(r.hops, link, i, 0);
       r.fresh = 1;
       if (r.pendingSince) this.release(r);
       return before === link ? "none" : "changed";
@@ -182,13 +196,11 @@ export class RoutingTable {
         const late = now - r.pendingSince > this.holdMs;
         this.release(r);
         if (!late) return "none";
-        r.hops.shift();
-        r.hops.splice(r.fresh - 1, 0, link);
+        place(r.hops, link, 0, r.fresh - 1);
         return "changed";
       }
       if (i >= 0 && i < r.fresh) return "none";
-      if (i >= 0) r.hops.splice(i, 1);
-      r.hops.splice(r.fresh, 0, link);
+      place(r.hops, link, i, r.fresh);
       r.fresh++;
       if (r.hops[0] === link) return "changed";
       return i < 0 ? "backup" : "none"; // a known hop re-ranked is not news
