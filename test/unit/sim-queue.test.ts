@@ -1,0 +1,63 @@
+/** The simulator's bucketed event queue pops in exactly (time, insertion) order, like a plain sort. */
+import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
+import { EventQueue, type SimEvent } from "../sim/event-queue.ts";
+
+type Op = { push: true; dt: number } | { push: false; peek: boolean };
+
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    // delays from "now" to well past the 4,096 ms ring, with many exact ties
+    arbitrary: fc.record({
+      push: fc.constant(true as const),
+      dt: fc.oneof(
+        fc.constantFrom(0, 0.5, 1, 3, 10, 4090, 4095, 4096, 4097, 4100, 10_000),
+        fc.double({ min: 0, max: 20_000, noNaN: true }),
+      ),
+    }),
+    weight: 3,
+  },
+  { arbitrary: fc.record({ push: fc.constant(false as const), peek: fc.boolean() }), weight: 2 },
+);
+
+describe("simulator event queue", () => {
+  test("pops in (time, insertion) order, events never earlier than the last popped", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const q = new EventQueue();
+        const model: { t: number; id: number }[] = [];
+        let now = 0;
+        let id = 0;
+        const check = (e: SimEvent | undefined) => {
+          model.sort((a, b) => a.t - b.t || a.id - b.id);
+          const want = model.shift();
+          expect(e?.node).toBe(want?.id as number);
+          if (e) {
+            expect(e.t).toBe(want?.t as number);
+            now = e.t;
+            q.recycle(e);
+          }
+        };
+        for (const o of ops) {
+          if (o.push) {
+            const e = q.take();
+            e.t = now + o.dt;
+            e.node = id;
+            model.push({ t: e.t, id: id++ });
+            q.push(e);
+          } else if (o.peek) {
+            // looking ahead must not disturb later pushes at "now"
+            const first = [...model].sort((a, b) => a.t - b.t || a.id - b.id)[0];
+            expect(q.peekTime()).toBe(first?.t ?? Number.POSITIVE_INFINITY);
+          } else {
+            check(q.pop());
+          }
+          expect(q.size).toBe(model.length);
+        }
+        while (model.length > 0) check(q.pop());
+        expect(q.pop()).toBeUndefined();
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
