@@ -7,7 +7,13 @@
  *   - the test listens on 127.0.0.1:$SMOLMESH_WINTUN_TEST_PORT;
  *   - WintunStartSession sends it "hello" from the session's own UDP port;
  *   - each datagram the test sends there is a packet for WintunReceivePacket
- *     (a thread queues it and sets the read-wait event);
+ *     (a thread queues it and sets the read-wait event, an auto-reset event
+ *     as Wintun's is: a wait consumes the signal, so a reader that stops
+ *     before the ring is empty gets no second one);
+ *   - a datagram "burst:NNN:" + packet queues NNN copies of the packet at
+ *     once and signals the event once, as a driver that fills its ring
+ *     before the reader wakes; copy i carries i in its last two bytes (big
+ *     endian), so the mesh's duplicate filter lets every copy through;
  *   - each WintunSendPacket is sent to the test as one datagram.
  *
  * Built by the tests with Debian's mingw-w64; never shipped.
@@ -48,13 +54,24 @@ static DWORD WINAPI receiver(LPVOID arg) {
       Sleep(1);
       continue;
     }
-    item *it = (item *)malloc(sizeof(item) + n);
-    it->next = NULL;
-    it->size = (DWORD)n;
-    memcpy(it->data, buf, n);
+    int copies = 1, skip = 0;
+    if (n > 10 && memcmp(buf, "burst:", 6) == 0 && buf[9] == ':') {
+      copies = (buf[6] - '0') * 100 + (buf[7] - '0') * 10 + (buf[8] - '0');
+      skip = 10;
+    }
     EnterCriticalSection(&s->lock);
-    if (s->tail) s->tail->next = it; else s->head = it;
-    s->tail = it;
+    for (int c = 0; c < copies; c++) {
+      item *it = (item *)malloc(sizeof(item) + n - skip);
+      it->next = NULL;
+      it->size = (DWORD)(n - skip);
+      memcpy(it->data, buf + skip, n - skip);
+      if (skip) {
+        it->data[it->size - 2] = (BYTE)(c >> 8);
+        it->data[it->size - 1] = (BYTE)c;
+      }
+      if (s->tail) s->tail->next = it; else s->head = it;
+      s->tail = it;
+    }
     LeaveCriticalSection(&s->lock);
     SetEvent(s->event);
   }
@@ -102,7 +119,7 @@ __declspec(dllexport) void *WINAPI WintunStartSession(void *a, DWORD capacity) {
   WSAStartup(MAKEWORD(2, 2), &wsa);
   session *s = (session *)calloc(1, sizeof(session));
   InitializeCriticalSection(&s->lock);
-  s->event = CreateEventW(NULL, TRUE, FALSE, NULL);
+  s->event = CreateEventW(NULL, FALSE, FALSE, NULL);
   s->sock = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
   struct sockaddr_in me = {0};
   me.sin_family = AF_INET;
@@ -136,8 +153,6 @@ __declspec(dllexport) BYTE *WINAPI WintunReceivePacket(void *p, DWORD *size) {
   if (it) {
     s->head = it->next;
     if (!s->head) s->tail = NULL;
-  } else {
-    ResetEvent(s->event);
   }
   LeaveCriticalSection(&s->lock);
   if (!it) {

@@ -83,12 +83,8 @@ export class MeshNode implements RouterOutput {
         mtu: this.config.mtu,
         addresses: this.addresses,
         wintunDll: this.config.wintun_dll,
+        warn: (m) => this.log.warn(m),
       });
-      if (this.platform.name === "windows") {
-        this.log.warn(
-          `addresses and routes are not set on Windows yet: give ${dev.name} ${this.addresses.map(formatIp).join(", ")} and route the mesh's addresses to it yourself (netsh)`,
-        );
-      }
       this.tun = new TunPort(dev, this.reactor, this.router, { ipv6, ipv4: ipv4[0] }, this.log, this.heap);
       this.log.info(
         `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${this.addresses.map(formatIp).join(", ")}`,

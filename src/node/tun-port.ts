@@ -10,7 +10,7 @@ import type { WasmHeap } from "../crypto/heap.ts";
 import type { Route, Router } from "../mesh/router.ts";
 import { icmpv4Unreachable, icmpv6Unreachable } from "../packet/icmp-unreachable.ts";
 import type { TunDevice } from "../platform/tun-api.ts";
-import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
+import { EVENT, READ, type Reactor, type Registration } from "../reactor/reactor.ts";
 import type { Logger } from "./log.ts";
 
 export interface TunStats {
@@ -46,8 +46,9 @@ export class TunPort {
   };
   /** Where packets are read: in the shared wasm heap, 16 bytes in, so the mesh header fits in front. */
   private readonly bufAt: number;
-  private readonly unregister: () => void;
-  private lastPacket = Number.NEGATIVE_INFINITY;
+  private readonly reg: Registration;
+  /** A read pass queued for the next turn (event handles do not stay signalled). */
+  private more: { cancel(): void } | undefined;
   private icmpWindow = 0;
   private icmpInWindow = 0;
 
@@ -61,20 +62,13 @@ export class TunPort {
     private readonly icmpPerSecond = 100,
   ) {
     this.bufAt = heap.alloc(READ_ROOM + HEADROOM) + HEADROOM;
-    if (dev.fd >= 0) {
-      const reg: Registration = reactor.add(dev.fd, READ, () => this.readSome());
-      this.unregister = () => reg.remove();
-    } else {
-      // no descriptor to wait on (Wintun): read every turn, and keep the
-      // reactor's waits at 1 ms while packets flow, 20 ms when idle
-      this.unregister = reactor.addPoller(
-        () => this.readSome(),
-        () => (this.reactor.now() - this.lastPacket < 2000 ? 1 : 20),
-      );
-    }
+    this.reg = reactor.add(dev.fd, dev.fdIsEvent ? EVENT : READ, () => this.readSome());
+    // Wintun signals only after a read found its ring empty: start with one
+    if (dev.fdIsEvent) this.readSome();
   }
 
   private readSome(): void {
+    this.more = undefined;
     for (let i = 0; i < READS_PER_TURN; i++) {
       let n: number;
       const m = this.heap.u8();
@@ -85,7 +79,6 @@ export class TunPort {
         return;
       }
       if (n <= 0) return;
-      this.lastPacket = this.reactor.now();
       this.stats.packetsIn++;
       this.stats.bytesIn += n;
       switch (this.router.fromLocal(m, this.bufAt, n, Date.now(), true)) {
@@ -103,6 +96,9 @@ export class TunPort {
           break;
       }
     }
+    // more may be waiting: on a descriptor poll says so next turn; an event
+    // handle was consumed by the wait, so come back on the next turn
+    if (this.dev.fdIsEvent) this.more = this.reactor.after(0, () => this.readSome());
   }
 
   private unreachable(m: Uint8Array, n: number): void {
@@ -136,7 +132,6 @@ export class TunPort {
     }
     this.stats.packetsOut++;
     this.stats.bytesOut += len;
-    this.lastPacket = this.reactor.now(); // replies will follow: keep polling a device without a descriptor
     return true;
   }
 
@@ -167,7 +162,8 @@ export class TunPort {
   }
 
   close(): void {
-    this.unregister();
+    this.more?.cancel();
+    this.reg.remove();
     this.dev.close();
   }
 }

@@ -1,4 +1,4 @@
-/** The virtual network device, one implementation per OS (Linux TUN; Wintun later). */
+/** The virtual network device, one implementation per OS (Linux TUN, Windows Wintun). */
 
 export interface TunOptions {
   name: string;
@@ -7,11 +7,15 @@ export interface TunOptions {
   addresses: Uint8Array[];
   /** Windows: where wintun.dll is (default: beside the executable). */
   wintunDll?: string;
+  /** Told about what went wrong but does not stop the device (e.g. the MTU could not be set). */
+  warn?: (message: string) => void;
 }
 
 export interface TunDevice {
-  /** Pollable handle for the reactor, or -1: poll `read` every reactor turn (Wintun). */
+  /** What the reactor waits on: a pollable descriptor, or an event handle when `fdIsEvent`. */
   readonly fd: number;
+  /** `fd` is an event handle signalled when packets arrive (Wintun's read-wait event). */
+  readonly fdIsEvent?: boolean;
   readonly name: string;
   /** One IP packet into buf[off..]; its length, or -1 when none is waiting. */
   read(buf: Uint8Array, off: number, len: number): number;

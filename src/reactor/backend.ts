@@ -9,6 +9,13 @@ export const READ = 1;
 export const WRITE = 2;
 /** Readiness only: error, hang-up or invalid fd (always reported). */
 export const ERROR = 4;
+/**
+ * The "fd" is an OS event handle (Windows: Wintun's read-wait event),
+ * reported ready with this bit once signalled. Only the Windows backend
+ * takes it; the handler must drain its source, since the signal is not a
+ * level.
+ */
+export const EVENT = 8;
 
 export interface PollBackend {
   /**

@@ -13,11 +13,11 @@
  * gathered before that change is not delivered to a registration that has
  * since been removed or replaced (tinc's generation rule).
  */
-import { ERROR, type PollBackend, READ, WRITE } from "./backend.ts";
+import { ERROR, EVENT, type PollBackend, READ, WRITE } from "./backend.ts";
 import { type Timer, TimerHeap } from "./timer-heap.ts";
 
 export type { Timer };
-export { ERROR, READ, WRITE };
+export { ERROR, EVENT, READ, WRITE };
 
 /** Called with the READ/WRITE/ERROR bits that are ready. */
 export type IoHandler = (ready: number) => void;
@@ -77,7 +77,6 @@ export class Reactor {
   private readonly onError: (err: unknown) => void;
   private readonly runtimeFds: number[];
   private soonList: (() => void)[] = [];
-  private readonly pollers: { run: () => void; maxWaitMs: () => number }[] = [];
   /** Turns taken; for tests and status. */
   turns = 0;
 
@@ -118,30 +117,6 @@ export class Reactor {
     };
     current = this.after(next(), tick);
     return { at: current.at, cancel: () => current.cancel() };
-  }
-
-  /**
-   * A source with no pollable descriptor (Wintun's ring): `run` every turn,
-   * and never wait in the OS longer than `maxWaitMs()` (short while the
-   * source is busy, longer when idle). Returns a remover.
-   */
-  addPoller(run: () => void, maxWaitMs: () => number): () => void {
-    const p = { run, maxWaitMs };
-    this.pollers.push(p);
-    return () => {
-      const i = this.pollers.indexOf(p);
-      if (i >= 0) this.pollers.splice(i, 1);
-    };
-  }
-
-  private runPollers(): void {
-    for (const p of this.pollers) {
-      try {
-        p.run();
-      } catch (e) {
-        this.onError(e);
-      }
-    }
   }
 
   /**
@@ -233,8 +208,7 @@ export class Reactor {
   private timeout(): number {
     if (this.soonList.length) return 0;
     const next = this.timers.peek();
-    let wait = next === undefined ? this.maxBlockMs : Math.ceil(next - this.now());
-    for (const p of this.pollers) wait = Math.min(wait, p.maxWaitMs());
+    const wait = next === undefined ? this.maxBlockMs : Math.ceil(next - this.now());
     return Math.max(0, Math.min(wait, this.maxBlockMs));
   }
 
@@ -246,7 +220,6 @@ export class Reactor {
     try {
       while (!this.stopping) {
         this.runTimers();
-        this.runPollers();
         this.runSoon();
         if (this.stopping) break;
         if (this.changed) this.rebuild();

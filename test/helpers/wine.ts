@@ -3,6 +3,9 @@
  * executable is cross-compiled once per run, a private Wine prefix is made
  * in a temporary folder, and the bcryptprimitives.dll stand-in from
  * native/wine/ is built into it (Wine 8 lacks that DLL; Windows has it).
+ * Beside the executable go the test doubles of wintun.dll and of the IP
+ * Helper calls (Wine's iphlpapi.dll lacks them), which smolmesh loads
+ * through SMOLMESH_IPHLPAPI_DLL.
  */
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -41,7 +44,11 @@ export function wineEnv(): Promise<WineEnv> {
       "--outfile",
       exe,
     ]);
-    const env = { WINEPREFIX: join(dir, "prefix"), WINEDEBUG: "-all", WINEDLLOVERRIDES: "mscoree,mshtml=" };
+    const env: Record<string, string> = {
+      WINEPREFIX: join(dir, "prefix"),
+      WINEDEBUG: "-all",
+      WINEDLLOVERRIDES: "mscoree,mshtml=",
+    };
     // the prefix is created by the first run; a trivial command does it
     await run([WINE, "cmd", "/c", "exit"], env).catch(() => {});
     const system32 = join(dir, "prefix/drive_c/windows/system32");
@@ -65,6 +72,16 @@ export function wineEnv(): Promise<WineEnv> {
       join(ROOT, "native/wine/wintun-double.c"),
       "-lws2_32",
     ]);
+    await run([
+      MINGW,
+      "-shared",
+      "-O2",
+      "-o",
+      join(dir, "iphlpapi-double.dll"),
+      join(ROOT, "native/wine/iphlpapi-double.c"),
+      "-lws2_32",
+    ]);
+    env.SMOLMESH_IPHLPAPI_DLL = `Z:${join(dir, "iphlpapi-double.dll").replaceAll("/", "\\")}`;
     return { exe, env, dir };
   })();
   return ready;

@@ -13,11 +13,14 @@
  *   test (as the Windows IP stack) ─UDP─ wintun.dll double ─ win-tun (Wine)
  *        ─── lin (Linux relay) ─── peer-l
  *
- * What Wine cannot show (the real Wintun driver, iphlpapi routes, a real
- * Windows kernel) is listed in the README.
+ * The IP Helper calls (addresses, MTU, routes) go to a second double, which
+ * reads each row through the Windows SDK's structures and reports it here.
+ * What Wine cannot show (the real Wintun driver, Windows' own IP stack) is
+ * listed in the README.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import ipaddr from "ipaddr.js";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT, run } from "../helpers/binary.ts";
 import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
@@ -27,6 +30,8 @@ import { WINE, type WineEnv, wineAvailable, wineEnv } from "../helpers/wine.ts";
 
 const names = loadVectors<{ vectors: { name: string; name_len_bytes: number; ipv6: string }[] }>("name_to_ipv6.json");
 const te = new TextEncoder();
+/** A node's address as Windows prints it (RFC 5952: no leading zeros in a group). */
+const rfc5952 = (name: string) => ipaddr.IPv6.parse(nameToIpv6Text(name)).toRFC5952String();
 let w: WineEnv;
 
 describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
@@ -107,7 +112,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     await stopAll();
   });
 
-  test("IP packets from the Wintun ring cross the mesh, and packets for the node come back out of it", async () => {
+  test("IP packets cross the Wintun ring both ways, a full ring drains, and iphlpapi gets addresses, MTU and routes, removed on exit", async () => {
     const w = await wineEnv();
     const got: Uint8Array[] = [];
     let doublePort = 0;
@@ -121,20 +126,46 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
         },
       },
     });
+    const calls: string[] = [];
+    const iphlp = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      socket: {
+        data(_s, data) {
+          calls.push(new TextDecoder().decode(data));
+        },
+      },
+    });
     const [pw, pl] = [await freePort(), await freePort()];
     const win = new NodeProc(
       "win-tun",
       {
         node_name: "wine-tun",
         windows_tuntap: true,
+        ipv4_addresses: ["10.77.0.5"],
         control_socket: false,
         transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk"], bind: "0.0.0.0" }],
       },
       [],
-      { command: [WINE, w.exe], env: { ...w.env, SMOLMESH_WINTUN_TEST_PORT: String(udp.port) }, windowsPaths: true },
+      {
+        command: [WINE, w.exe],
+        env: {
+          ...w.env,
+          SMOLMESH_WINTUN_TEST_PORT: String(udp.port),
+          SMOLMESH_IPHLPAPI_TEST_PORT: String(iphlp.port),
+        },
+        windowsPaths: true,
+      },
     );
     await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
-    expect(win.log).toMatch(/addresses and routes are not set on Windows yet/);
+    // the adapter (the Wintun double's LUID) gets its MTU and the node's addresses before any packet
+    const luid = "luid=600000000002a";
+    await waitFor(() => calls.length >= 4, 10_000, "four IP Helper calls at start");
+    expect(calls.slice(0, 4)).toEqual([
+      `mtu 6 65000 ${luid} rc=0`,
+      `mtu 4 65000 ${luid} rc=0`,
+      `addr add ${rfc5952("wine-tun")}/128 ${luid} origin=1/1 dad=4 rc=0`,
+      `addr add 10.77.0.5/32 ${luid} origin=1/1 dad=4 rc=0`,
+    ]);
     const lin = new NodeProc("lin-tun", {
       node_name: "linux-for-tun",
       transports: [
@@ -145,8 +176,19 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     await lin.waitLog(/route added: \S+ \(wine-tun\)/, 20_000);
     const peer = await LegacyPeer.connect(pl, "pk");
     peer.announce("peer-behind-linux");
+    peer.send(meshPacket(2, Uint8Array.from([10, 77, 0, 9])));
     await win.waitLog(/route added: \S+ \(peer-behind-linux\)/, 20_000);
     await waitFor(() => doublePort > 0, 20_000, "the Wintun double's hello");
+    // every learned destination is routed on-link to the adapter
+    const routeTo = (ip: string, via: string) => `route add ${ip} ${luid} via=${via} metric=0 proto=3 rc=0`;
+    const wanted = [
+      routeTo(`${rfc5952("linux-for-tun")}/128`, "::"),
+      routeTo(`${rfc5952("peer-behind-linux")}/128`, "::"),
+      routeTo("10.77.0.9/32", "0.0.0.0"),
+    ];
+    await waitFor(() => wanted.every((c) => calls.includes(c)), 20_000, "routes to the mesh's addresses").catch((e) => {
+      throw new Error(`${(e as Error).message}; IP Helper calls so far:\n${calls.join("\n")}`);
+    });
 
     // the "Windows IP stack" sends a packet into the TUN: it must reach the peer through Linux
     const out = ipv6Datagram(meshIpv6("wine-tun"), meshIpv6("peer-behind-linux"), te.encode("from the Wintun ring"));
@@ -163,11 +205,30 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     peer.send(meshPacket(3, inbound));
     await waitFor(() => got.length > 0, 10_000, "a packet out of the Wintun double");
     expect(Buffer.from(got[0] as Uint8Array).equals(Buffer.from(inbound))).toBe(true);
+
+    // 300 packets land in the ring under one signal of the (auto-reset) read
+    // event: more than one read pass takes, so the node must come back for
+    // the rest without a second signal
+    const many = ipv6Datagram(meshIpv6("wine-tun"), meshIpv6("peer-behind-linux"), te.encode("burst #.."));
+    udp.send(Buffer.concat([Buffer.from("burst:300:"), many]), doublePort, "127.0.0.1");
+    const burst = () => peer.received(3).filter((p) => p.length === many.length + 9 && p[p.length - 3] === 0x23);
+    await peer.until(() => burst().length >= 300, 10_000, "all 300 packets of the burst");
+    const seen = new Set(burst().map((p) => ((p[p.length - 2] as number) << 8) | (p[p.length - 1] as number)));
+    expect(seen.size).toBe(300);
+
+    // on exit every route and address it added is deleted again
+    expect(await win.stop("SIGINT")).toBe(0);
+    const added = calls.filter((c) => / add .* rc=0$/.test(c));
+    const removed = calls.filter((c) => / del .* rc=0$/.test(c));
+    const key = (c: string) => c.split(" ").slice(0, 4).join(" ").replace(" add ", " ").replace(" del ", " ");
+    expect(added.length).toBe(wanted.length + 2);
+    expect(removed.map(key).sort()).toEqual(added.map(key).sort());
     peer.close();
     udp.close();
+    iphlp.close();
   }, 120_000);
 
-  test("without Administrator rights, or without wintun.dll, it says what to do and exits 1", async () => {
+  test("without Administrator rights (for Wintun or for iphlpapi), or without wintun.dll, it says what to do and exits 1", async () => {
     const w = await wineEnv();
     const denied = new NodeProc(
       "win-denied",
@@ -182,6 +243,20 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     expect(await denied.proc.exited).toBe(1);
     expect(denied.log).toContain(
       "smolmesh: needs Administrator to create the Wintun adapter; run from an elevated prompt, or set windows_tuntap to false for a relay node",
+    );
+    const noAddresses = new NodeProc(
+      "win-noaddr",
+      { node_name: "wine-noaddr", windows_tuntap: true, control_socket: false, transports: [] },
+      [],
+      {
+        command: [WINE, w.exe],
+        env: { ...w.env, SMOLMESH_IPHLPAPI_DENY: "1", SMOLMESH_WINTUN_TEST_PORT: "9" },
+        windowsPaths: true,
+      },
+    );
+    expect(await noAddresses.proc.exited).toBe(1);
+    expect(noAddresses.log).toContain(
+      "smolmesh: needs Administrator to set the Wintun adapter's addresses; run from an elevated prompt, or set windows_tuntap to false for a relay node",
     );
     const missing = new NodeProc(
       "win-nodll",

@@ -4,24 +4,29 @@
  * with a 4 MiB ring; packets are copied between Wintun's ring and the
  * caller's buffer.
  *
- * Wintun signals new packets with an event handle, which WSAPoll cannot
- * wait on; the device is therefore polled by the reactor each turn (fd -1),
- * and the reactor keeps its waits short while packets flow (see TunPort).
+ * Wintun signals new packets with its read-wait event; the device hands
+ * that handle to the reactor as its `fd` (`fdIsEvent`), and the Windows
+ * backend waits on it together with the sockets (see poll.ts), so an idle
+ * node sleeps and a packet wakes it at once.
  *
- * Not done yet: the adapter's addresses and the mesh routes (iphlpapi
- * CreateUnicastIpAddressEntry / CreateIpForwardEntry2); `addRoute` only
- * records them, and the node says so at start.
+ * The adapter gets the node's addresses (/128 and /32) and its MTU, and
+ * each learned mesh address a route to it, through iphlpapi (iphlp.ts);
+ * `close()` removes the routes and addresses and then the adapter.
  */
 import { dlopen, FFIType, ptr, toArrayBuffer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { TunDevice, TunOptions } from "../tun-api.ts";
+import { IpHelper, IpHelperError } from "./iphlp.ts";
+import { lastError } from "./kernel32.ts";
 
 const { ptr: p, u32, void: none } = FFIType;
 
 const WINTUN = {
   WintunCreateAdapter: { args: [p, p, p], returns: p },
   WintunCloseAdapter: { args: [p], returns: none },
+  WintunGetAdapterLUID: { args: [p, p], returns: none },
+  WintunGetReadWaitEvent: { args: [p], returns: p },
   WintunStartSession: { args: [p, u32], returns: p },
   WintunEndSession: { args: [p], returns: none },
   WintunReceivePacket: { args: [p, p], returns: p },
@@ -40,12 +45,6 @@ export class WintunPrivilegeError extends Error {
   override readonly name = "WintunPrivilegeError";
 }
 
-let kernel32: { GetLastError: () => number } | undefined;
-function lastError(): number {
-  kernel32 ??= dlopen("kernel32.dll", { GetLastError: { args: [], returns: u32 } }).symbols;
-  return kernel32.GetLastError();
-}
-
 const wide = (s: string) => {
   const b = new Uint16Array(s.length + 1);
   for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
@@ -58,13 +57,16 @@ export function defaultWintunPath(): string {
 }
 
 export class WintunDevice implements TunDevice {
-  readonly fd = -1;
+  readonly fd: number;
+  readonly fdIsEvent = true;
   readonly name: string;
   private readonly lib: ReturnType<typeof dlopen<typeof WINTUN>>["symbols"];
   private adapter: ReturnType<ReturnType<typeof dlopen<typeof WINTUN>>["symbols"]["WintunCreateAdapter"]>;
   private session: typeof this.adapter;
   private readonly size = new Uint32Array(1);
   private readonly routes = new Map<string, Uint8Array>();
+  private readonly ip: IpHelper;
+  private readonly addresses: Uint8Array[] = [];
 
   constructor(opts: TunOptions & { dll?: string }) {
     const path = opts.dll ?? defaultWintunPath();
@@ -85,29 +87,56 @@ export class WintunDevice implements TunDevice {
       }
       throw new Error(`WintunCreateAdapter ${opts.name}: Windows error ${e}`);
     }
-    this.session = this.lib.WintunStartSession(this.adapter, RING_CAPACITY);
-    if (!this.session) {
-      const e = lastError();
-      this.lib.WintunCloseAdapter(this.adapter);
-      throw new Error(`WintunStartSession ${opts.name}: Windows error ${e}`);
+    this.session = null;
+    try {
+      const luid = new BigUint64Array(1);
+      this.lib.WintunGetAdapterLUID(this.adapter, ptr(luid));
+      this.ip = new IpHelper(luid[0] as bigint);
+      for (const family of [6, 4] as const) {
+        try {
+          this.ip.setMtu(family, opts.mtu);
+        } catch (e) {
+          opts.warn?.(`${opts.name}: the MTU stays at Windows' default: ${(e as Error).message}`);
+        }
+      }
+      for (const a of opts.addresses) {
+        this.ip.addAddress(a);
+        this.addresses.push(a);
+      }
+      this.session = this.lib.WintunStartSession(this.adapter, RING_CAPACITY);
+      if (!this.session) throw new Error(`WintunStartSession ${opts.name}: Windows error ${lastError()}`);
+      const event = BigInt(this.lib.WintunGetReadWaitEvent(this.session) ?? 0);
+      if (event === 0n || event > 0x7fffffffn) throw new Error(`WintunGetReadWaitEvent returned handle ${event}`);
+      this.fd = Number(event);
+    } catch (e) {
+      this.close();
+      if (e instanceof IpHelperError && e.code === ERROR_ACCESS_DENIED) {
+        throw new WintunPrivilegeError(
+          "needs Administrator to set the Wintun adapter's addresses; run from an elevated prompt, or set windows_tuntap to false for a relay node",
+        );
+      }
+      throw e;
     }
   }
 
   read(buf: Uint8Array, off: number, len: number): number {
     if (!this.session) return -1;
-    const packet = this.lib.WintunReceivePacket(this.session, ptr(this.size));
-    if (!packet) {
-      const e = lastError();
-      if (e === ERROR_NO_MORE_ITEMS) return -1;
-      throw new Error(`WintunReceivePacket: Windows error ${e}`);
-    }
-    const n = this.size[0] as number;
-    try {
-      if (n > len) return 0; // larger than any frame can carry: dropped
-      buf.set(new Uint8Array(toArrayBuffer(packet, 0, n)), off);
-      return n;
-    } finally {
-      this.lib.WintunReleaseReceivePacket(this.session, packet);
+    for (;;) {
+      const packet = this.lib.WintunReceivePacket(this.session, ptr(this.size));
+      if (!packet) {
+        const e = lastError();
+        if (e === ERROR_NO_MORE_ITEMS) return -1;
+        throw new Error(`WintunReceivePacket: Windows error ${e}`);
+      }
+      const n = this.size[0] as number;
+      try {
+        // larger than any frame can carry: dropped, and on to the next
+        if (n > len) continue;
+        buf.set(new Uint8Array(toArrayBuffer(packet, 0, n)), off);
+        return n;
+      } finally {
+        this.lib.WintunReleaseReceivePacket(this.session, packet);
+      }
     }
   }
 
@@ -125,11 +154,13 @@ export class WintunDevice implements TunDevice {
   }
 
   addRoute(ip: Uint8Array): void {
+    this.ip.addRoute(ip);
     this.routes.set(ip.join("."), ip);
   }
 
   deleteRoute(ip: Uint8Array): void {
-    this.routes.delete(ip.join("."));
+    if (!this.routes.delete(ip.join("."))) return;
+    this.ip.deleteRoute(ip);
   }
 
   get routeCount(): number {
@@ -137,6 +168,22 @@ export class WintunDevice implements TunDevice {
   }
 
   close(): void {
+    // routes and addresses first: closing the adapter would take them
+    // along on Windows, but a failure there must not leave them behind
+    for (const ip of [...this.routes.values()]) {
+      try {
+        this.deleteRoute(ip);
+      } catch {
+        // the adapter going away below removes it anyway
+      }
+    }
+    for (const a of this.addresses.splice(0)) {
+      try {
+        this.ip.deleteAddress(a);
+      } catch {
+        // likewise
+      }
+    }
     if (this.session) {
       this.lib.WintunEndSession(this.session);
       this.session = null;

@@ -12,6 +12,7 @@ const SYMBOLS = {
   WSAStartup: { args: [u16, p], returns: i32 },
   WSAGetLastError: { args: [], returns: i32 },
   WSAPoll: { args: [p, u32, i32], returns: i32 },
+  WSAEventSelect: { args: [u64, u64, i32], returns: i32 },
   socket: { args: [i32, i32, i32], returns: u64 },
   connect: { args: [u64, p, i32], returns: i32 },
   bind: { args: [u64, p, i32], returns: i32 },
