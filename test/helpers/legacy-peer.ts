@@ -152,6 +152,19 @@ export function ipv6Datagram(src: Uint8Array, dst: Uint8Array, payload: Uint8Arr
   return p;
 }
 
+/** A UDP-in-IPv4 packet (header checksum left 0: nothing on the mesh checks it). */
+export function ipv4Datagram(src: Uint8Array, dst: Uint8Array, payload: Uint8Array): Uint8Array {
+  const p = new Uint8Array(20 + payload.length);
+  p[0] = 0x45;
+  new DataView(p.buffer).setUint16(2, p.length);
+  p[8] = 64;
+  p[9] = 17;
+  p.set(src, 12);
+  p.set(dst, 16);
+  p.set(payload, 20);
+  return p;
+}
+
 interface Dir {
   ks: Keystream;
   macKey: Uint8Array;

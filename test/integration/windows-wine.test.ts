@@ -23,7 +23,7 @@ import { join } from "node:path";
 import ipaddr from "ipaddr.js";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT, run } from "../helpers/binary.ts";
-import { ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
+import { ipv4Datagram, ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
 import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
 import { loadVectors } from "../helpers/vectors.ts";
 import { WINE, type WineEnv, wineAvailable, wineEnv } from "../helpers/wine.ts";
@@ -152,11 +152,13 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
           ...w.env,
           SMOLMESH_WINTUN_TEST_PORT: String(udp.port),
           SMOLMESH_IPHLPAPI_TEST_PORT: String(iphlp.port),
+          SMOLMESH_WINTUN_LEFTOVER: "1",
         },
         windowsPaths: true,
       },
     );
     await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
+    expect(win.log).toContain("smolmesh1: reusing the Wintun adapter an earlier run left behind");
     // the adapter (the Wintun double's LUID) gets its MTU and the node's addresses before any packet
     const luid = "luid=600000000002a";
     await waitFor(() => calls.length >= 4, 10_000, "four IP Helper calls at start");
@@ -205,6 +207,16 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     peer.send(meshPacket(3, inbound));
     await waitFor(() => got.length > 0, 10_000, "a packet out of the Wintun double");
     expect(Buffer.from(got[0] as Uint8Array).equals(Buffer.from(inbound))).toBe(true);
+
+    // IPv4 too, both ways
+    const v4out = ipv4Datagram(Uint8Array.from([10, 77, 0, 5]), Uint8Array.from([10, 77, 0, 9]), te.encode("v4 out"));
+    udp.send(v4out, doublePort, "127.0.0.1");
+    const v4at = () => peer.received(3).filter((p) => Buffer.from(p.subarray(9)).equals(Buffer.from(v4out)));
+    await peer.until(() => v4at().length > 0, 10_000, "the IPv4 TUN packet at the peer");
+    const v4in = ipv4Datagram(Uint8Array.from([10, 77, 0, 9]), Uint8Array.from([10, 77, 0, 5]), te.encode("v4 in"));
+    peer.send(meshPacket(3, v4in));
+    const v4back = () => got.filter((p) => Buffer.from(p).equals(Buffer.from(v4in)));
+    await waitFor(() => v4back().length > 0, 10_000, "an IPv4 packet out of the Wintun double");
 
     // 300 packets land in the ring under one signal of the (auto-reset) read
     // event: more than one read pass takes, so the node must come back for

@@ -24,6 +24,7 @@ const { ptr: p, u32, void: none } = FFIType;
 
 const WINTUN = {
   WintunCreateAdapter: { args: [p, p, p], returns: p },
+  WintunOpenAdapter: { args: [p], returns: p },
   WintunCloseAdapter: { args: [p], returns: none },
   WintunGetAdapterLUID: { args: [p, p], returns: none },
   WintunGetReadWaitEvent: { args: [p], returns: p },
@@ -77,7 +78,10 @@ export class WintunDevice implements TunDevice {
     }
     this.lib = dlopen(path, WINTUN).symbols;
     this.name = opts.name;
-    this.adapter = this.lib.WintunCreateAdapter(ptr(wide(opts.name)), ptr(wide("smolmesh")), null);
+    // an adapter of this name left by a run that did not close it is taken over
+    this.adapter = this.lib.WintunOpenAdapter(ptr(wide(opts.name)));
+    if (this.adapter) opts.warn?.(`${opts.name}: reusing the Wintun adapter an earlier run left behind`);
+    else this.adapter = this.lib.WintunCreateAdapter(ptr(wide(opts.name)), ptr(wide("smolmesh")), null);
     if (!this.adapter) {
       const e = lastError();
       if (e === ERROR_ACCESS_DENIED) {
