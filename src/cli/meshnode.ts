@@ -6,7 +6,8 @@ import { parseConfig } from "../config/load.ts";
 import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { loadPacketHash } from "../mesh/packet-hash.ts";
-import { ControlServer } from "../node/control-server.ts";
+import { PipeControlServer } from "../node/control-pipe.ts";
+import { ControlServer, type Handler } from "../node/control-server.ts";
 import { type Level, Logger } from "../node/log.ts";
 import { MeshNode } from "../node/node.ts";
 import { snapshot } from "../node/status.ts";
@@ -65,7 +66,7 @@ export const meshnodeCommand = defineCommand({
     log.info(
       `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"} on ${platform.name}`,
     );
-    let control: ControlServer | undefined;
+    let control: { close(): void } | undefined;
     try {
       node.start();
       control = await openControl(config, node, platform, log, startedAt);
@@ -100,18 +101,18 @@ async function openControl(
   platform: Platform,
   log: Logger,
   startedAt: number,
-): Promise<ControlServer | undefined> {
+): Promise<{ close(): void } | undefined> {
   const path = controlSocketPath(config);
   if (!path) return undefined;
-  if (process.platform === "win32" && config.control_socket === undefined) {
-    log.info("no control socket on Windows yet: smolmesh status cannot reach this node");
-    return undefined;
-  }
+  const handle: Handler = (req) => {
+    if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);
+    throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status")`);
+  };
   try {
-    const server = await ControlServer.open(path, node.reactor, platform.net, (req) => {
-      if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);
-      throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status")`);
-    });
+    const server =
+      process.platform === "win32"
+        ? await PipeControlServer.open(path, handle)
+        : await ControlServer.open(path, node.reactor, platform.net, handle);
     log.info(`control socket ${path}`);
     return server;
   } catch (e) {

@@ -1,5 +1,6 @@
 /** `smolmesh status`: read a running node through its control socket. */
 import { readdirSync } from "node:fs";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { defineCommand } from "citty";
 import { controlSocketPath } from "../config/schema.ts";
@@ -9,7 +10,10 @@ import { noExtraArgs, UsageError } from "./_usage-error.ts";
 import { ExitError, readConfig } from "./meshnode.ts";
 import { renderPrometheus, renderTable } from "./status-render.ts";
 
-const RUN_DIR = "/run/smolmesh";
+const WINDOWS = process.platform === "win32";
+/** Where nodes' control sockets are by default (Windows: named pipes called smolmesh-NODE_NAME). */
+const RUN_DIR = WINDOWS ? "\\\\.\\pipe" : "/run/smolmesh";
+const isControl = (f: string) => (WINDOWS ? f.startsWith("smolmesh-") : f.endsWith(".sock"));
 
 function findSocket(args: { socket?: string; config?: string }): string {
   if (args.socket) return args.socket;
@@ -20,19 +24,64 @@ function findSocket(args: { socket?: string; config?: string }): string {
   }
   let found: string[] = [];
   try {
-    found = readdirSync(RUN_DIR).filter((f) => f.endsWith(".sock"));
+    found = readdirSync(RUN_DIR).filter(isControl);
   } catch {
     found = [];
   }
-  if (found.length === 1) return join(RUN_DIR, found[0] as string);
+  if (found.length === 1) return WINDOWS ? `${RUN_DIR}\\${found[0]}` : join(RUN_DIR, found[0] as string);
   if (found.length === 0) {
     throw new ExitError(`no running node found in ${RUN_DIR}; give --socket PATH or --config FILE`, 1);
   }
   throw new UsageError(`several nodes run here (${found.join(", ")}); pick one with --socket or --config`);
 }
 
+/** One request line to a node's named pipe (Windows), its answer line back. */
+function askPipe(path: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    const c = connect(path, () => c.write("status\n"));
+    const timer = setTimeout(() => {
+      c.destroy();
+      reject(new Error(`no answer from ${path} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    c.on("data", (d: Buffer) => {
+      text += d.toString();
+    });
+    c.on("error", (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    c.on("close", () => {
+      clearTimeout(timer);
+      if (text.endsWith("\n")) resolve(text);
+      else reject(new Error(`the node on ${path} closed the connection without an answer`));
+    });
+  });
+}
+
+function replyOf(text: string): StatusSnapshot {
+  const reply = JSON.parse(text) as StatusSnapshot | { error: string };
+  if ("error" in reply) throw new Error(reply.error);
+  return reply;
+}
+
 /** Asks the node at `path` for its status. */
 export async function fetchStatus(path: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  if (WINDOWS) {
+    try {
+      return replyOf(await askPipe(path, timeoutMs));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") throw new ExitError(`no node answers on ${path} (is it running?)`, 1);
+      if (code === "EACCES" || code === "EPERM") {
+        throw new ExitError(
+          `permission denied on ${path}: run from an elevated prompt, or as the user that runs the node`,
+          1,
+        );
+      }
+      throw new ExitError((e as Error).message, 1);
+    }
+  }
   let text = "";
   let resolve: (v: string) => void = () => {};
   let reject: (e: Error) => void = () => {};
@@ -64,10 +113,9 @@ export async function fetchStatus(path: string, timeoutMs = 5000): Promise<Statu
       },
     });
     sock.write("status\n");
-    const reply = JSON.parse(await done) as StatusSnapshot | { error: string };
+    const reply = await done;
     sock.end();
-    if ("error" in reply) throw new Error(reply.error);
-    return reply;
+    return replyOf(reply);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EPERM") {

@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
     .min(1280, { error: "an MTU (an integer from 1280 to 65000)" })
     .max(65000, { error: "an MTU (an integer from 1280 to 65000)" })
     .default(65000),
-  /** Path of the control socket for `smolmesh status`, or false for none. Default: /run/smolmesh/NODE_NAME.sock */
+  /** Path of the control socket for `smolmesh status`, or false for none. Default: /run/smolmesh/NODE_NAME.sock (Windows: the pipe \\.\pipe\smolmesh-NODE_NAME) */
   control_socket: z
     .union([z.string().min(1), z.literal(false)], { error: "a path for the control socket, or false for none" })
     .optional(),
@@ -84,9 +84,15 @@ export type ConnectTransport = z.output<typeof connectSchema>;
 export type ListenTransport = z.output<typeof listenSchema>;
 
 /** Where the control socket of a node with this config lives (undefined: none). */
-export function controlSocketPath(config: Pick<Config, "node_name" | "control_socket">): string | undefined {
+export function controlSocketPath(
+  config: Pick<Config, "node_name" | "control_socket">,
+  platform: string = process.platform,
+): string | undefined {
   if (config.control_socket === false) return undefined;
-  return config.control_socket ?? `/run/smolmesh/${config.node_name.replace(/[^A-Za-z0-9._-]/g, "_")}.sock`;
+  const name = config.node_name.replace(/[^A-Za-z0-9._-]/g, "_");
+  return (
+    config.control_socket ?? (platform === "win32" ? `\\\\.\\pipe\\smolmesh-${name}` : `/run/smolmesh/${name}.sock`)
+  );
 }
 
 /** Whether a node with this config runs a TUN device on `platform` (linux_tuntap / windows_tuntap, as in the original). */

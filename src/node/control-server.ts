@@ -12,8 +12,21 @@ import { READ, type Reactor, type Registration, WRITE } from "../reactor/reactor
 
 export type Handler = (request: string) => unknown;
 
-const MAX_REQUEST = 4096;
-const CLIENT_MS = 5000;
+/** What each client may send, and how long it has. */
+export const MAX_REQUEST = 4096;
+export const CLIENT_MS = 5000;
+
+/** The reply line to one request line: the handler's value, or its error, as JSON. */
+export function answer(handle: Handler, line: Uint8Array): Uint8Array {
+  const request = new TextDecoder().decode(line).trim();
+  let reply: unknown;
+  try {
+    reply = handle(request);
+  } catch (e) {
+    reply = { error: (e as Error).message };
+  }
+  return new TextEncoder().encode(`${JSON.stringify(reply)}\n`);
+}
 
 /** Whether something answers on the socket at `path` (a live node), or it is stale. */
 export async function socketIsLive(path: string): Promise<boolean> {
@@ -92,14 +105,7 @@ export class ControlServer {
           if (got === MAX_REQUEST) done();
           return;
         }
-        const request = new TextDecoder().decode(buf.subarray(0, nl)).trim();
-        let reply: unknown;
-        try {
-          reply = this.handle(request);
-        } catch (e) {
-          reply = { error: (e as Error).message };
-        }
-        out = new TextEncoder().encode(`${JSON.stringify(reply)}\n`);
+        out = answer(this.handle, buf.subarray(0, nl));
         reg.setInterest(WRITE);
       }
       while (sent < out.length) {

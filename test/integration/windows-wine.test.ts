@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import ipaddr from "ipaddr.js";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
+import type { StatusSnapshot } from "../../src/node/status.ts";
 import { ROOT, run } from "../helpers/binary.ts";
 import { ipv4Datagram, ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
 import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
@@ -70,7 +71,7 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
       "win",
       {
         node_name: "wine-relay",
-        control_socket: false,
+        control_socket: undefined, // Windows' default: the named pipe \\.\pipe\smolmesh-wine-relay
         transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk", "pk"], bind: "0.0.0.0" }],
       },
       [],
@@ -102,6 +103,32 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     expect(Buffer.from(peerW.received(3)[0] as Uint8Array).equals(Buffer.from(there))).toBe(true);
     expect(Buffer.from(peerL.received(3)[0] as Uint8Array).equals(Buffer.from(back))).toBe(true);
     expect(win.log).toContain(`node wine-relay (${nameToIpv6Text("wine-relay")}) starting as a relay on windows`);
+
+    // smolmesh status reaches the Windows node through its named pipe, found
+    // through the node's config or named (Wine cannot list \\.\pipe\, so
+    // finding the only node without either is not shown here)
+    const pipe = "\\\\.\\pipe\\smolmesh-wine-relay";
+    expect(win.log).toContain(`control socket ${pipe}`);
+    const cfg = `Z:${win.configPath.replaceAll("/", "\\")}`;
+    const table = await run([WINE, w.exe, "status", "--config", cfg], { env: { ...w.env, NO_COLOR: "1" } });
+    expect(table.stderr).toBe("");
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain("wine-relay");
+    expect(table.stdout).toContain("peer-l");
+    const json = await run([WINE, w.exe, "status", "--json", "--socket", pipe], { env: w.env });
+    expect(json.code).toBe(0);
+    const snap = JSON.parse(json.stdout) as StatusSnapshot;
+    expect(snap.node.name).toBe("wine-relay");
+    expect(snap.links.filter((l) => l.state === "up").length).toBe(2);
+    expect(snap.routes.map((r) => r.name)).toEqual(expect.arrayContaining(["linux-relay", "peer-l", "peer-w"]));
+    // a second node with the same name would answer on the same pipe: refused
+    const twin = new NodeProc("win-twin", { node_name: "wine-relay", control_socket: undefined, transports: [] }, [], {
+      command: [WINE, w.exe],
+      env: w.env,
+      windowsPaths: true,
+    });
+    expect(await twin.proc.exited).toBe(1);
+    expect(twin.log).toContain(`another node is running with control socket ${pipe}`);
     peerL.close();
     peerW.close();
   }, 120_000);
