@@ -5,7 +5,8 @@
  * "TUN" packets with the test over UDP on loopback:
  *
  *   - the test listens on 127.0.0.1:$SMOLMESH_WINTUN_TEST_PORT;
- *   - WintunStartSession sends it "hello" from the session's own UDP port;
+ *   - WintunStartSession sends it "hello NAME" (the adapter's name) from
+ *     the session's own UDP port;
  *   - each datagram the test sends there is a packet for WintunReceivePacket
  *     (a thread queues it and sets the read-wait event, an auto-reset event
  *     as Wintun's is: a wait consumes the signal, so a reader that stops
@@ -113,7 +114,6 @@ __declspec(dllexport) DWORD WINAPI WintunGetRunningDriverVersion(void) {
 }
 
 __declspec(dllexport) void *WINAPI WintunStartSession(void *a, DWORD capacity) {
-  (void)a;
   (void)capacity;
   char port[16] = {0};
   if (GetEnvironmentVariableA("SMOLMESH_WINTUN_TEST_PORT", port, sizeof port) == 0) {
@@ -133,7 +133,9 @@ __declspec(dllexport) void *WINAPI WintunStartSession(void *a, DWORD capacity) {
   s->test.sin_family = AF_INET;
   s->test.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   s->test.sin_port = htons((u_short)atoi(port));
-  sendto(s->sock, "hello", 5, 0, (struct sockaddr *)&s->test, sizeof s->test);
+  char hello[6 + 4 * 128] = "hello ";
+  WideCharToMultiByte(CP_UTF8, 0, ((adapter *)a)->name, -1, hello + 6, sizeof hello - 6, NULL, NULL);
+  sendto(s->sock, hello, (int)strlen(hello), 0, (struct sockaddr *)&s->test, sizeof s->test);
   s->thread = CreateThread(NULL, 0, receiver, s, 0, NULL);
   return s;
 }

@@ -1,7 +1,7 @@
 /** `smolmesh check CONFIG`: validate a config without starting anything. */
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
-import { controlSocketPath, wantsTun } from "../config/schema.ts";
+import { controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs } from "./_usage-error.ts";
 import { readConfig } from "./meshnode.ts";
@@ -17,7 +17,7 @@ export const checkCommand = defineCommand({
     io().out(
       `${args.config}: ok\n` +
         `  node ${c.node_name}: ${[nameToIpv6Text(c.node_name), ...c.ipv4_addresses].join(", ")}\n` +
-        `  ${wantsTun(c, process.platform) ? `TUN ${c.interface_name}, mtu ${c.mtu}` : "relay (no TUN)"}; ` +
+        `  ${wantsTun(c, process.platform) ? `TUN ${tunName(c)}, mtu ${c.mtu}` : "relay (no TUN)"}; ` +
         `${listens} listener${listens === 1 ? "" : "s"}, ${connects} outgoing link${connects === 1 ? "" : "s"}\n` +
         `  control socket: ${controlSocketPath(c) ?? "none"}\n`,
     );

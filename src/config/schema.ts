@@ -58,11 +58,11 @@ export const configSchema = z.strictObject({
   linux_tuntap: z.boolean({ error: "true or false" }).default(false),
   windows_tuntap: z.boolean({ error: "true or false" }).default(false),
   transports: z.array(transport, { error: "a list of transports" }).default([]),
-  /** TUN interface name (Linux: at most 15 bytes). */
+  /** TUN interface name (Linux: at most 15 bytes). Default: smolmesh1; Windows: smolmesh-NODE_NAME, as the original. */
   interface_name: z
     .string({ error: "an interface name" })
     .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: "an interface name of 1-15 letters, digits, '_', '.' or '-'" })
-    .default("smolmesh1"),
+    .optional(),
   /** TUN MTU. Large by default: per-packet cost dominates on TCP links (see README). */
   mtu: z
     .number({ error: "an MTU (an integer from 1280 to 65000)" })
@@ -93,6 +93,19 @@ export function controlSocketPath(
   return (
     config.control_socket ?? (platform === "win32" ? `\\\\.\\pipe\\smolmesh-${name}` : `/run/smolmesh/${name}.sock`)
   );
+}
+
+/**
+ * The TUN device's name: `interface_name`, else smolmesh1 on Linux (15
+ * bytes at most there) and, on Windows, smolmesh-NODE_NAME as smolmesh2
+ * named its Wintun adapter (cut to Wintun's 127 characters).
+ */
+export function tunName(
+  config: Pick<Config, "node_name" | "interface_name">,
+  platform: string = process.platform,
+): string {
+  if (config.interface_name !== undefined) return config.interface_name;
+  return platform === "win32" ? `smolmesh-${config.node_name}`.slice(0, 127) : "smolmesh1";
 }
 
 /** Whether a node with this config runs a TUN device on `platform` (linux_tuntap / windows_tuntap, as in the original). */

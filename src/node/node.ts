@@ -5,7 +5,7 @@
 import { formatIp, formatSocketAddress } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
-import { type Config, wantsTun } from "../config/schema.ts";
+import { type Config, tunName, wantsTun } from "../config/schema.ts";
 import { gimli } from "../crypto/gimli-wasm.ts";
 import { sharedHeap } from "../crypto/heap.ts";
 import { speck } from "../crypto/speck-wasm.ts";
@@ -79,7 +79,7 @@ export class MeshNode implements RouterOutput {
     if (wantsTun(this.config, process.platform)) {
       const [ipv6, ...ipv4] = this.addresses as [Uint8Array, ...Uint8Array[]];
       const dev = this.platform.openTun({
-        name: this.config.interface_name,
+        name: tunName(this.config),
         mtu: this.config.mtu,
         addresses: this.addresses,
         wintunDll: this.config.wintun_dll,

@@ -28,7 +28,7 @@ async function measure(exe: string): Promise<number[]> {
     hostname: "127.0.0.1",
     socket: {
       data(_s, d, p) {
-        if (new TextDecoder().decode(new Uint8Array(d)) === "hello") port = p;
+        if (new TextDecoder().decode(new Uint8Array(d)).startsWith("hello ")) port = p;
         else wake?.();
       },
     },

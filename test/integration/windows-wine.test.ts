@@ -143,13 +143,17 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     const w = await wineEnv();
     const got: Uint8Array[] = [];
     let doublePort = 0;
+    let adapterName = "";
     const udp = await Bun.udpSocket({
       hostname: "127.0.0.1",
       socket: {
         data(_s, data, port) {
           const b = new Uint8Array(data);
-          if (new TextDecoder().decode(b) === "hello") doublePort = port;
-          else got.push(b);
+          const text = new TextDecoder().decode(b);
+          if (text.startsWith("hello ")) {
+            doublePort = port;
+            adapterName = text.slice(6);
+          } else got.push(b);
         },
       },
     });
@@ -185,7 +189,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
       },
     );
     await win.waitLog(/listening on 0\.0\.0\.0:/, 60_000);
-    expect(win.log).toContain("smolmesh1: reusing the Wintun adapter an earlier run left behind");
+    expect(win.log).toContain("smolmesh-wine-tun: reusing the Wintun adapter an earlier run left behind");
     // the adapter (the Wintun double's LUID) gets its MTU and the node's addresses before any packet
     const luid = "luid=600000000002a";
     await waitFor(() => calls.length >= 4, 10_000, "four IP Helper calls at start");
@@ -208,6 +212,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     peer.send(meshPacket(2, Uint8Array.from([10, 77, 0, 9])));
     await win.waitLog(/route added: \S+ \(peer-behind-linux\)/, 20_000);
     await waitFor(() => doublePort > 0, 20_000, "the Wintun double's hello");
+    expect(adapterName).toBe("smolmesh-wine-tun");
     // every learned destination is routed on-link to the adapter
     const routeTo = (ip: string, via: string) => `route add ${ip} ${luid} via=${via} metric=0 proto=3 rc=0`;
     const wanted = [

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliIo, runCli } from "../../src/cli/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
-import { configSchema } from "../../src/config/schema.ts";
+import { configSchema, tunName } from "../../src/config/schema.ts";
 
 const base = {
   node_name: "n1",
@@ -21,7 +21,10 @@ describe("valid configs", () => {
     const r = parseConfig(JSON.stringify({ ...base, linux_tuntap: false }));
     expect(r).toMatchObject({ ok: true, warnings: [] });
     if (!r.ok) return;
-    expect(r.config.interface_name).toBe("smolmesh1");
+    expect(r.config.interface_name).toBeUndefined();
+    expect(tunName(r.config, "linux")).toBe("smolmesh1");
+    expect(tunName(r.config, "win32")).toBe(`smolmesh-${r.config.node_name}`);
+    expect(tunName({ ...r.config, interface_name: "mesh0" }, "win32")).toBe("mesh0");
     expect(r.config.log_level).toBe("info");
     expect(r.config.transports[0]).toMatchObject({ bind: "::" });
     expect(r.config.transports[1]).toMatchObject({ cipher: "speck" });

@@ -1,6 +1,6 @@
 /**
  * The TUN device on Windows: Wintun (wintun.dll, https://www.wintun.net)
- * through bun:ffi. One adapter named after `interface_name`, one session
+ * through bun:ffi. One adapter (named smolmesh-NODE_NAME unless `interface_name` says otherwise), one session
  * with a 4 MiB ring; packets are copied between Wintun's ring and the
  * caller's buffer.
  *
