@@ -125,12 +125,21 @@ export class FloodFilter<Ref = unknown> {
 export class DataFilter {
   /** Hashes in arrival order; grows up to `capacity` so idle routers stay small. */
   private ring: Float64Array;
-  /** hash -> the link the packet first came in on (-1: from this node). */
+  /** The link each packet first came in on (-1: from this node), by ring slot. */
+  private froms: Int32Array;
+  /** The link each packet was sent on (-1: not sent: delivered or dropped), by ring slot. */
+  private sents: Int32Array;
+  /** hash -> its ring slot. */
   private readonly seen = new Map<number, number>();
   private head = 0;
+  /** The slot `checkAndAdd` last found or filled. */
+  private last = -1;
 
   constructor(readonly capacity = 8192) {
-    this.ring = new Float64Array(Math.min(64, capacity));
+    const n = Math.min(64, capacity);
+    this.ring = new Float64Array(n);
+    this.froms = new Int32Array(n);
+    this.sents = new Int32Array(n);
   }
 
   /**
@@ -139,20 +148,42 @@ export class DataFilter {
    * `link` and returns undefined.
    */
   checkAndAdd(h: number, link: number): number | undefined {
-    const first = this.seen.get(h);
-    if (first !== undefined) return first;
+    const slot = this.seen.get(h);
+    if (slot !== undefined) {
+      this.last = slot;
+      return this.froms[slot];
+    }
     if (this.seen.size === this.ring.length && this.ring.length < this.capacity) {
       // still filling: grow instead of forgetting (entries so far are 0..size-1, head at 0)
-      const bigger = new Float64Array(Math.min(this.capacity, this.ring.length * 2));
-      bigger.set(this.ring);
+      const n = Math.min(this.capacity, this.ring.length * 2);
+      const grown = (a: Float64Array | Int32Array) => {
+        const b = a instanceof Float64Array ? new Float64Array(n) : new Int32Array(n);
+        b.set(a);
+        return b;
+      };
       this.head = this.ring.length;
-      this.ring = bigger;
+      this.ring = grown(this.ring) as Float64Array;
+      this.froms = grown(this.froms) as Int32Array;
+      this.sents = grown(this.sents) as Int32Array;
     }
     if (this.seen.size === this.ring.length) this.seen.delete(this.ring[this.head] as number);
     this.ring[this.head] = h;
-    this.seen.set(h, link);
+    this.froms[this.head] = link;
+    this.sents[this.head] = -1;
+    this.seen.set(h, this.head);
+    this.last = this.head;
     this.head = (this.head + 1) % this.ring.length;
     return undefined;
+  }
+
+  /** Records the link the packet of the last `checkAndAdd` was sent on. */
+  markSent(link: number): void {
+    if (this.last >= 0) this.sents[this.last] = link;
+  }
+
+  /** The link the packet of the last `checkAndAdd` was sent on (-1: none). */
+  lastSent(): number {
+    return this.last >= 0 ? (this.sents[this.last] as number) : -1;
   }
 
   get size(): number {

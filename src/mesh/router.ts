@@ -353,7 +353,7 @@ export class Router {
       // the same packet twice from the same neighbour is a duplicate (an
       // application sent it twice within a millisecond); back from another
       // link, it has been around a loop
-      if (first !== link) this.cutLoop(b, off, len);
+      if (first !== link) this.cutLoop(b, off, len, this.data.lastSent());
       return;
     }
     this.route(link, b, off, len);
@@ -361,22 +361,43 @@ export class Router {
 
   /**
    * A data packet we already forwarded came back: the hop we sent it to
-   * leads in a circle (or bounced it, having no way on). Floods carry no
-   * distances, so backups can point back at us; a returning packet is the
-   * proof. Drop that hop from the route so the next packet tries the next
-   * one; the next flood ranks the hops afresh.
+   * (`sentTo`) leads in a circle (or bounced it, having no way on). Floods
+   * carry no distances, so backups can point back at us; a returning
+   * packet is the proof. Drop that hop from the route so the next packet
+   * tries the next one; the next flood ranks the hops afresh.
+   *
+   * It must be that hop and only it: the hop a packet takes is not always
+   * the primary (never the link it came from), and several packets of a
+   * flow in flight come back from the same loop; cutting the primary each
+   * time cut good hops too, and a ring simulator run lost whole routes.
    */
-  private cutLoop(b: Uint8Array, off: number, len: number): void {
+  private cutLoop(b: Uint8Array, off: number, len: number, sentTo: number): void {
+    if (sentTo < 0) return;
     const ip = off + HEADER;
     const dest = destinationAt(b, ip, len - HEADER);
     if (!dest.ok) return;
     const r = this.table.get(addrKey(b, ip + dest.offset, dest.length));
-    const hop = r?.hops[0];
-    if (!r || hop === undefined) return;
-    r.hops.shift();
-    if (r.fresh > 0) r.fresh--;
+    const at = r ? r.hops.indexOf(sentTo) : -1;
+    if (!r || at < 0) return; // already cut by an earlier copy
+    r.hops.splice(at, 1);
+    if (at < r.fresh) r.fresh--;
     this.counters.loopsCut++;
-    this.out.routeChanged(r);
+    if (at === 0) this.out.routeChanged(r);
+  }
+
+  /**
+   * A neighbour that sends us traffic for a destination routes it through
+   * us; as our own way there it would send the traffic straight back, so
+   * it goes to the end of the route's hops.
+   */
+  private demote(r: Route, from: number): void {
+    const hops = r.hops;
+    const at = hops.indexOf(from);
+    if (at < 0 || at === hops.length - 1) return;
+    hops.splice(at, 1);
+    hops.push(from);
+    if (at < r.fresh) r.fresh--;
+    if (at === 0) this.out.routeChanged(r);
   }
 
   /**
@@ -414,8 +435,19 @@ export class Router {
       }
       return;
     }
-    const hop = this.table.nextHop(key, from);
+    const r = this.table.get(key);
+    let hop = -1;
+    if (r) {
+      if (from >= 0) this.demote(r, from);
+      for (const h of r.hops) {
+        if (h !== from) {
+          hop = h;
+          break;
+        }
+      }
+    }
     if (hop >= 0) {
+      this.data.markSent(hop);
       if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;
       return;
     }
@@ -423,7 +455,8 @@ export class Router {
     // packet came from): send it back. The sender sees it return, cuts us
     // from its route (cutLoop) and tries its own next hop; it drops this
     // one copy as a duplicate, so nothing circulates.
-    if (from >= 0 && this.table.get(key) && this.links.has(from)) {
+    if (from >= 0 && r && this.links.has(from)) {
+      this.data.markSent(from);
       if (this.sendTo(from, b, off, len, true)) this.counters.dataBounced++;
       return;
     }
@@ -467,6 +500,7 @@ export class Router {
     writeHeader(buf, start, now, CMD_DATA);
     const total = HEADER + len;
     this.data.checkAndAdd(this.cfg.hash(buf, start, total), -1);
+    this.data.markSent(hop);
     if (!this.sendTo(hop, buf, start, total, true)) return "dropped";
     this.counters.dataForwarded++;
     return "sent";

@@ -82,6 +82,12 @@ if (!values.json) {
     ],
     ["route changes per node per minute", report.flapsPerNodePerMin.toFixed(2)],
     [
+      "failover (busiest link fails)",
+      report.linkFailover
+        ? `${report.linkFailover.flows} flows: mean ${report.linkFailover.meanMs.toFixed(0)} ms, max ${report.linkFailover.maxMs.toFixed(0)} ms, ${report.linkFailover.blackholed} never recovered, ${report.linkFailover.partitioned} cut off`
+        : "no link on sampled paths",
+    ],
+    [
       "failover (busiest relay killed)",
       f
         ? `${f.flows} flows: mean ${f.meanMs.toFixed(0)} ms, max ${f.maxMs.toFixed(0)} ms, ${f.blackholed} never recovered`

@@ -1,12 +1,13 @@
 /**
  * The standard simulator run and its figures: cold-start convergence,
  * control traffic and route flaps on a stable network, path stretch, and
- * failover when the busiest relay dies, plus loop and storm detection.
+ * failover when the busiest link fails and then when the busiest relay
+ * dies, plus loop and storm detection.
  */
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { keyOf } from "../../src/mesh/addr-key.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
-import { type SimNode, type SimOptions, Simulation } from "./sim.ts";
+import { type SimLink, type SimNode, type SimOptions, Simulation } from "./sim.ts";
 
 export interface SimReport {
   nodes: number;
@@ -25,25 +26,86 @@ export interface SimReport {
   stretchP95: number;
   /** Sampled paths that loop or end nowhere. */
   brokenPaths: number;
-  /**
-   * Flows whose path crossed the killed relay: time until their first packet
-   * sent after the kill arrived. `partitioned`: flows whose ends the kill
-   * disconnected (nothing can help); `blackholed`: connected yet never recovered.
-   */
-  failover: {
-    victim: number;
-    flows: number;
-    meanMs: number;
-    maxMs: number;
-    blackholed: number;
-    partitioned: number;
-  } | null;
+  /** The link on the most sampled paths fails (a connection reset both ends see). */
+  linkFailover: (Failover & { link: [number, number] }) | null;
+  /** The relay on the most sampled paths dies. */
+  failover: (Failover & { victim: number }) | null;
   dataLoops: number;
   floodStorms: number;
   memoryPerNodeKiB: number;
   events: number;
   wallMs: number;
 }
+
+/**
+ * Flows whose path crossed what failed: time until their first packet sent
+ * after the failure arrived. `partitioned`: flows whose ends the failure
+ * disconnected (nothing can help); `blackholed`: connected yet never recovered.
+ */
+export interface Failover {
+  flows: number;
+  meanMs: number;
+  maxMs: number;
+  blackholed: number;
+  partitioned: number;
+}
+
+/**
+ * Runs 20 ms flows from now until `end`, calls `fail` at `failAt`, and
+ * measures how long each flow took to deliver again. Packet ids continue
+ * from `ids.next`: the loop detector counts an id seen twice by one node.
+ */
+function failoverRun(
+  sim: Simulation,
+  ids: { next: number },
+  flows: [number, number][],
+  failAt: number,
+  end: number,
+  fail: () => void,
+): Failover {
+  const firstAfter = new Map<number, number>();
+  const flowOfId = new Map<number, number>();
+  let firstIdAfterFail = Number.POSITIVE_INFINITY;
+  sim.onDeliver = (_node, ip) => {
+    const id = new DataView(ip.buffer, ip.byteOffset + 40, 4).getUint32(0);
+    const f = flowOfId.get(id);
+    // only packets sent after the failure count: those in flight before it prove nothing
+    if (f !== undefined && id >= firstIdAfterFail && !firstAfter.has(f)) firstAfter.set(f, sim.now - failAt);
+  };
+  const ends = flows.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
+  const sendRound = () => {
+    flows.forEach(([a], f) => {
+      const id = ids.next++;
+      flowOfId.set(id, f);
+      const [src, dst] = ends[f] as readonly [Uint8Array, Uint8Array];
+      const ip = datagram(src, dst, id);
+      (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
+    });
+  };
+  for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
+  sim.schedule(failAt, () => {
+    fail();
+    firstIdAfterFail = ids.next;
+  });
+  sim.run(end);
+  sim.onDeliver = () => {};
+  const times = [...firstAfter.values()];
+  const partitioned = flows.filter(([a, b]) => !Number.isFinite(shortest(sim, a)[b] as number)).length;
+  return {
+    flows: flows.length,
+    meanMs: times.length ? times.reduce((s, x) => s + x, 0) / times.length : 0,
+    maxMs: times.length ? Math.max(...times) : 0,
+    blackholed: flows.length - times.length - partitioned,
+    partitioned,
+  };
+}
+
+/**
+ * Simulated time the failover experiments take at the end of a run: the
+ * link one (5 s), a full flood period for the network to re-learn its
+ * backups (10 s), the relay one (6 s).
+ */
+const FAILOVER_MS = 21_000;
 
 /** IPv6 packet from src to dst carrying a 4-byte id (the simulator's data). */
 function datagram(src: Uint8Array, dst: Uint8Array, id: number): Uint8Array {
@@ -124,8 +186,8 @@ export async function runScenario(
   const memoryPerNodeKiB = (process.memoryUsage().heapUsed - heapBefore) / n / 1024;
 
   // 2. a stable network: control traffic and route changes until the
-  //    failover experiment takes the last quarter of the run (5-16 s)
-  const failoverMs = Math.min(16_000, Math.max(5000, (opts.seconds * 1000) / 4));
+  //    failover experiments take the last 21 s of the run
+  const failoverMs = FAILOVER_MS;
   const failoverStart = Math.max(sim.now, opts.seconds * 1000 - failoverMs);
   const settle = Math.min(failoverStart, sim.now + 2000);
   sim.run(settle);
@@ -154,6 +216,7 @@ export async function runScenario(
   const stretches: number[] = [];
   let brokenPaths = 0;
   const onPath = new Map<number, [number, number][]>();
+  const onLink = new Map<SimLink, [number, number][]>();
   const dists = new Map<number, Float64Array>();
   for (const [a, b] of pairs) {
     const path = followRoute(sim, a, b);
@@ -172,53 +235,41 @@ export async function runScenario(
       list.push([a, b]);
       onPath.set(h, list);
     }
+    for (let i = 1; i < path.hops.length; i++) {
+      const [u, v] = [path.hops[i - 1] as number, path.hops[i] as number];
+      const link = (sim.nodes[u] as SimNode).links.find((l) => l.up && (l.a === v || l.b === v));
+      if (!link) continue;
+      const list = onLink.get(link) ?? [];
+      list.push([a, b]);
+      onLink.set(link, list);
+    }
   }
   stretches.sort((x, y) => x - y);
 
-  // 4. failover: the relay on the most sampled paths dies while flows cross it
+  // 4. failover: the link on the most sampled paths fails while flows cross
+  //    it, then the relay on the most sampled paths dies
+  const flowCount = opts.failoverFlows ?? 50;
+  const ids = { next: 1 };
+  let linkFailover: SimReport["linkFailover"] = null;
+  const busiestLink = [...onLink.entries()].sort((x, y) => y[1].length - x[1].length)[0];
+  if (busiestLink) {
+    const [link, crossing] = busiestLink;
+    const failAt = sim.now + 1000;
+    const r = failoverRun(sim, ids, crossing.slice(0, flowCount), failAt, failAt + 4000, () => sim.killLink(link));
+    linkFailover = { ...r, link: [link.a, link.b] };
+    // every node floods again within 10 s: backups lost with the link are
+    // learned anew before the next failure (two failures within one flood
+    // period are slower to recover from; see README)
+    sim.run(sim.now + 10_000);
+  }
   let failover: SimReport["failover"] = null;
   const busiest = [...onPath.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiest) {
     const [victim, crossing] = busiest;
-    const flows = crossing.slice(0, opts.failoverFlows ?? 50);
-    const killAt = sim.now + 1000;
-    const end = Math.max(opts.seconds * 1000, killAt + 5000);
-    const firstAfter = new Map<number, number>();
-    let nextId = 1;
-    const flowOfId = new Map<number, number>();
-    sim.onDeliver = (_node, ip) => {
-      const id = new DataView(ip.buffer, ip.byteOffset + 40, 4).getUint32(0);
-      const f = flowOfId.get(id);
-      // only packets sent after the kill count: those in flight before it prove nothing
-      if (f !== undefined && id >= firstIdAfterKill && !firstAfter.has(f)) firstAfter.set(f, sim.now - killAt);
-    };
-    const ends = flows.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
-    const sendRound = () => {
-      flows.forEach(([a], f) => {
-        const id = nextId++;
-        flowOfId.set(id, f);
-        const [src, dst] = ends[f] as readonly [Uint8Array, Uint8Array];
-        const ip = datagram(src, dst, id);
-        (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
-      });
-    };
-    for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
-    let firstIdAfterKill = Number.POSITIVE_INFINITY;
-    sim.schedule(killAt, () => {
-      sim.killNode(victim);
-      firstIdAfterKill = nextId;
-    });
-    sim.run(end);
-    const times = [...firstAfter.values()];
-    const partitioned = flows.filter(([a, b]) => !Number.isFinite(shortest(sim, a)[b] as number)).length;
-    failover = {
-      victim,
-      flows: flows.length,
-      meanMs: times.length ? times.reduce((s, x) => s + x, 0) / times.length : 0,
-      maxMs: times.length ? Math.max(...times) : 0,
-      blackholed: flows.length - times.length - partitioned,
-      partitioned,
-    };
+    const failAt = sim.now + 1000;
+    const end = Math.max(opts.seconds * 1000, failAt + 5000);
+    const r = failoverRun(sim, ids, crossing.slice(0, flowCount), failAt, end, () => sim.killNode(victim));
+    failover = { ...r, victim };
   }
 
   return {
@@ -235,6 +286,7 @@ export async function runScenario(
     stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
     stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
     brokenPaths,
+    linkFailover,
     failover,
     dataLoops: sim.dataLoops,
     floodStorms: sim.floodStorms,

@@ -72,3 +72,18 @@ test("data filter: grows from small to its capacity without losing order", () =>
     { numRuns: 60 },
   );
 });
+
+test("the data filter remembers where each packet was sent, through growth and eviction", () => {
+  const d = new DataFilter(256);
+  for (let i = 0; i < 300; i++) {
+    expect(d.checkAndAdd(i, i % 5)).toBeUndefined();
+    d.markSent(i % 7);
+  }
+  // 0..43 were pushed out; the rest keep their first link and their sent link
+  for (const i of [44, 100, 255, 299]) {
+    expect(d.checkAndAdd(i, 9)).toBe(i % 5);
+    expect(d.lastSent()).toBe(i % 7);
+  }
+  expect(d.checkAndAdd(10, 9)).toBeUndefined();
+  expect(d.lastSent()).toBe(-1);
+});

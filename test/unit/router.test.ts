@@ -404,6 +404,50 @@ describe("data", () => {
     expect(out.take().map((s) => s.link)).toEqual([2]);
   });
 
+  test("the hop cut is the one the packet took (not the primary), and only once however many copies come back", () => {
+    const { router, out } = up([1, 2, 3, 4]);
+    const f = nameFlood("max");
+    for (const l of [1, 2, 3]) router.receive(l, f, 0, f.length, T);
+    out.take();
+    const key = keyOf(nameToIpv6("max"));
+    expect(router.table.get(key)?.hops).toEqual([1, 2, 3]);
+    // from 4 the packet takes the primary, 1; it comes back on 2 and on 3
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("max"), 1));
+    router.receive(4, d, 0, d.length, T);
+    expect(out.take().map((s) => s.link)).toEqual([1]);
+    router.receive(2, d, 0, d.length, T + 1);
+    router.receive(3, d, 0, d.length, T + 2);
+    expect(router.counters.loopsCut).toBe(1);
+    expect(router.table.get(key)?.hops).toEqual([2, 3]);
+    // from 2, a packet cannot go back to 2: it takes 3, which loops; 3 is
+    // cut and 2, the good hop that happens to be primary, stays
+    const e = dataPacket(T, ipv6Packet(nameToIpv6("max"), 2));
+    router.receive(2, e, 0, e.length, T + 3);
+    expect(out.take().map((s) => s.link)).toEqual([3]);
+    router.receive(4, e, 0, e.length, T + 4);
+    expect(router.counters.loopsCut).toBe(2);
+    expect(router.table.get(key)?.hops).toEqual([2]);
+  });
+
+  test("a neighbour that sends us traffic for a destination goes to the end of that route's hops", () => {
+    const { router, out } = up([1, 2, 3]);
+    const f = nameFlood("ned");
+    for (const l of [1, 2, 3]) router.receive(l, f, 0, f.length, T);
+    out.take();
+    out.events.length = 0;
+    const key = keyOf(nameToIpv6("ned"));
+    // 1 routes ned's traffic through us, so 1 is no way to ned for anyone
+    const d = dataPacket(T, ipv6Packet(nameToIpv6("ned"), 1));
+    router.receive(1, d, 0, d.length, T);
+    expect(router.table.get(key)?.hops).toEqual([2, 3, 1]);
+    expect(out.events).toEqual(["changed ned via 2"]);
+    expect(out.take().map((s) => s.link)).toEqual([2]);
+    // traffic from a link that is not a hop changes nothing
+    const e = dataPacket(T, ipv6Packet(nameToIpv6("ned"), 2));
+    router.receive(4, e, 0, e.length, T);
+    expect(router.table.get(key)?.hops).toEqual([2, 3, 1]);
+  });
+
   test("a relay without TUN counts data addressed to itself", () => {
     const { router, out } = makeRouter(hash, { hasTun: false });
     router.linkUp(1, T);
