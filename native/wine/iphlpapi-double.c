@@ -18,7 +18,10 @@
  * rows for another interface, a bad family, a next hop of another family
  * or an IPv4 MTU set with a site prefix length are refused as Windows
  * refuses them. SMOLMESH_IPHLPAPI_DENY makes address creation fail with
- * ERROR_ACCESS_DENIED (a process that is not elevated).
+ * ERROR_ACCESS_DENIED (a process that is not elevated);
+ * SMOLMESH_IPHLPAPI_NOT_READY=N makes the first N interface lookups fail
+ * with ERROR_NOT_FOUND, as for an adapter Windows has not finished adding
+ * (each reported as "lookup IPv6 rc=1168").
  *
  * Built by the tests with Debian's mingw-w64; never shipped.
  */
@@ -196,8 +199,18 @@ __declspec(dllexport) VOID WINAPI InitializeIpInterfaceEntry(MIB_IPINTERFACE_ROW
   row->SitePrefixLength = 0xffffffff;
 }
 
+static volatile LONG lookups;
+
 __declspec(dllexport) NETIO_STATUS WINAPI GetIpInterfaceEntry(MIB_IPINTERFACE_ROW *row) {
   setup();
+  char n[16] = {0};
+  if (GetEnvironmentVariableA("SMOLMESH_IPHLPAPI_NOT_READY", n, sizeof n) > 0 &&
+      InterlockedIncrement(&lookups) <= atoi(n)) {
+    char line[64];
+    snprintf(line, sizeof line, "lookup IPv%d rc=%d", row->Family == AF_INET6 ? 6 : 4, (int)ERROR_NOT_FOUND);
+    report(line);
+    return ERROR_NOT_FOUND;
+  }
   if (row->InterfaceLuid.Value != ADAPTER_LUID) return ERROR_NOT_FOUND;
   if (row->Family != AF_INET && row->Family != AF_INET6) return ERROR_INVALID_PARAMETER;
   row->InterfaceIndex = 42;

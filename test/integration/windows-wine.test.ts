@@ -184,6 +184,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
           SMOLMESH_WINTUN_TEST_PORT: String(udp.port),
           SMOLMESH_IPHLPAPI_TEST_PORT: String(iphlp.port),
           SMOLMESH_WINTUN_LEFTOVER: "1",
+          SMOLMESH_IPHLPAPI_NOT_READY: "3",
         },
         windowsPaths: true,
       },
@@ -192,8 +193,12 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     expect(win.log).toContain("smolmesh-wine-tun: reusing the Wintun adapter an earlier run left behind");
     // the adapter (the Wintun double's LUID) gets its MTU and the node's addresses before any packet
     const luid = "luid=600000000002a";
-    await waitFor(() => calls.length >= 4, 10_000, "four IP Helper calls at start");
-    expect(calls.slice(0, 4)).toEqual([
+    // the adapter shows up in the IP stack after three lookups: the node waits for it
+    await waitFor(() => calls.length >= 7, 10_000, "the IP Helper calls at start");
+    expect(calls.slice(0, 7)).toEqual([
+      "lookup IPv6 rc=1168",
+      "lookup IPv6 rc=1168",
+      "lookup IPv6 rc=1168",
       `mtu 6 65000 ${luid} rc=0`,
       `mtu 4 65000 ${luid} rc=0`,
       `addr add ${rfc5952("wine-tun")}/128 ${luid} origin=1/1 dad=4 rc=0`,

@@ -70,6 +70,20 @@ export class IpHelperError extends Error {
   }
 }
 
+/**
+ * Runs `call` until it stops answering ERROR_NOT_FOUND, for at most 5 s: a
+ * Wintun adapter just created takes a moment to appear in Windows' IP
+ * stack, and lookups by its LUID fail until then.
+ */
+function whenReady(call: () => number): number {
+  const deadline = performance.now() + 5000;
+  for (;;) {
+    const rc = call();
+    if (rc !== ERROR_NOT_FOUND || performance.now() > deadline) return rc;
+    Bun.sleepSync(50);
+  }
+}
+
 /** Writes a SOCKADDR_INET (sockaddr_in or sockaddr_in6, port 0) for `ip` at `off`. */
 function putSockaddr(dv: DataView, row: Uint8Array, off: number, ip: Uint8Array): void {
   dv.setUint16(off, ip.length === 16 ? AF_INET6 : AF_INET, true);
@@ -92,7 +106,12 @@ export class IpHelper {
 
   /** An address on the interface: /128 for IPv6, /32 for IPv4. Present already counts as done. */
   addAddress(ip: Uint8Array): void {
-    this.check("CreateUnicastIpAddressEntry", this.lib.CreateUnicastIpAddressEntry(this.addressRow(ip)), ip);
+    const row = this.addressRow(ip);
+    this.check(
+      "CreateUnicastIpAddressEntry",
+      whenReady(() => this.lib.CreateUnicastIpAddressEntry(row)),
+      ip,
+    );
   }
 
   deleteAddress(ip: Uint8Array): void {
@@ -117,7 +136,7 @@ export class IpHelper {
     dv.setUint16(0, family === 6 ? AF_INET6 : AF_INET, true);
     dv.setBigUint64(8, this.luid, true);
     const what = `IPv${family} of interface ${this.luid.toString(16)}`;
-    let rc = this.lib.GetIpInterfaceEntry(ptr(row));
+    let rc = whenReady(() => this.lib.GetIpInterfaceEntry(ptr(row)));
     if (rc !== 0) throw new IpHelperError("GetIpInterfaceEntry", rc, what);
     dv.setUint32(152, mtu, true);
     // Windows rejects Set with the SitePrefixLength Get returned for IPv4
