@@ -4,6 +4,16 @@
  * and writes return -1 when they would block and throw on real failures.
  */
 
+/**
+ * A link whose sent data stays unacknowledged this long is aborted by the
+ * kernel (TCP_USER_TIMEOUT; TCP_MAXRT on Windows). A link that dies
+ * silently (a cable, a Wi-Fi or NAT drop: no reset ever arrives) is then
+ * given up 10 s after the first packet that went unanswered (a mesh
+ * always has floods to send), where the 30 s idle timeout alone takes 30 s
+ * from the last packet received.
+ */
+export const UNACKED_TIMEOUT_MS = 10_000;
+
 export interface SocketAddress {
   /** 4 or 16 address bytes. */
   readonly ip: Uint8Array;

@@ -8,16 +8,21 @@
  *
  * While A pings C every 20 ms, the relay process on A's preferred path to
  * C is killed; pings continue through the other relay. The test prints
- * how long pings were lost.
+ * how long pings were lost. Then the other relay's veth toward A goes
+ * down: no reset ever reaches A, and A gives the link up when its data
+ * has gone unacknowledged for 10 s (TCP_USER_TIMEOUT), not after the 30 s
+ * idle timeout.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
-import { addNamespace, cleanup, firstPing, isRoot, leftovers, link } from "../helpers/netns.ts";
+import { addNamespace, cleanup, firstPing, isRoot, leftovers, link, sh } from "../helpers/netns.ts";
 import { NodeProc, stopAll } from "../helpers/node-proc.ts";
 
 const PORT = 4300;
 const relays: Record<string, NodeProc> = {};
 const relayAddrFromA: Record<string, string> = {};
+const relayNs: Record<string, string> = {};
+let survivor = "";
 let nsA = "";
 let nsC = "";
 let A: NodeProc;
@@ -30,6 +35,7 @@ describe.skipIf(!isRoot)("two relay paths", () => {
     const hosts: Record<string, [string, string]> = {};
     for (const [i, r] of ["r1", "r2"].entries()) {
       const ns = addNamespace(`d${r}`);
+      relayNs[r] = ns;
       const [, fromA] = link(nsA, ns, 221 + i);
       const [fromC] = link(ns, nsC, 231 + i);
       hosts[r] = [fromA, fromC];
@@ -84,6 +90,7 @@ describe.skipIf(!isRoot)("two relay paths", () => {
     const linkPeer = A.log.match(new RegExp(`link ${viaLink} up: to (\\S+):${PORT}`))?.[1];
     const preferred = Object.keys(relayAddrFromA).find((r) => relayAddrFromA[r] === linkPeer);
     expect(preferred).toBeDefined();
+    survivor = Object.keys(relayAddrFromA).find((r) => r !== preferred) as string;
     const ping = Bun.spawn(["ip", "netns", "exec", nsA, "ping", "-n", "-i", "0.02", "-c", "150", "-W", "1", target], {
       stdout: "pipe",
     });
@@ -104,5 +111,24 @@ describe.skipIf(!isRoot)("two relay paths", () => {
         .split("\n")
         .filter((l) => l.includes("icmp_seq=14")).length,
     ).toBeGreaterThan(0);
+  }, 30_000);
+
+  test("a link that goes silent is given up after 10 s of unacknowledged data, not the 30 s idle timeout", async () => {
+    expect(survivor).not.toBe("");
+    const ns = relayNs[survivor] as string;
+    const addr = relayAddrFromA[survivor] as string;
+    const linkId = A.log.match(new RegExp(`link (\\d+) up: to ${addr.replaceAll(".", "\\.")}:${PORT}`))?.[1];
+    expect(linkId).toBeDefined();
+    // the relay's end of the veth to A goes down: A's packets vanish, nothing answers
+    const dev = sh(["ip", "-o", "addr", "show", "to", addr], { ns }).split(/\s+/)[1] as string;
+    const cutAt = performance.now();
+    sh(["ip", "link", "set", dev, "down"], { ns });
+    const down = await A.waitLog(new RegExp(`link ${linkId} down \\([^)]*\\): (.*)`), 25_000);
+    const after = (performance.now() - cutAt) / 1000;
+    console.log(`silent cut of A's link to ${survivor}: given up after ${after.toFixed(1)} s (${down[1]})`);
+    // the kernel's abort reports the last error it saw: a timeout, or the
+    // host unreachable that neighbour discovery reported meanwhile
+    expect(down[1]).toMatch(/timed out|unreachable/i);
+    expect(down[1]).not.toMatch(/nothing received/);
   }, 30_000);
 });

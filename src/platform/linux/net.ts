@@ -5,7 +5,7 @@
  */
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
-import type { NetApi } from "../../reactor/net-api.ts";
+import { type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
 import { AF_INET, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "../sockaddr.ts";
 import { E, errno, libc, OsError } from "./libc.ts";
 
@@ -18,6 +18,8 @@ const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_ERROR = 4;
 const SO_KEEPALIVE = 9;
+/** Abort the connection when sent data stays unacknowledged this long (ms). */
+const TCP_USER_TIMEOUT = 18;
 const IPPROTO_TCP = 6;
 const TCP_NODELAY = 1;
 const IPPROTO_IPV6 = 41;
@@ -54,6 +56,7 @@ export const linuxNet: NetApi = {
     try {
       setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
       const sa = encodeSockaddr(addr, AF_INET6);
       if (libc().connect(fd, ptr(sa), sa.length) < 0) {
         const e = errno();
@@ -102,6 +105,7 @@ export const linuxNet: NetApi = {
     try {
       setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      setInt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
     } catch {
       // the peer may already have gone; the first read will tell
     }

@@ -6,7 +6,7 @@
  */
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
-import type { NetApi } from "../../reactor/net-api.ts";
+import { type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
 import { AF_INET, decodeSockaddr, encodeSockaddr, type SocketAddress } from "../sockaddr.ts";
 import { describeWsa, lastError, WSA, WsaError, ws2 } from "./ws2.ts";
 
@@ -19,6 +19,8 @@ const SO_REUSEADDR = 0x0004;
 const SO_KEEPALIVE = 0x0008;
 const SO_ERROR = 0x1007;
 const TCP_NODELAY = 0x0001;
+/** Seconds a segment may go unacknowledged before the connection is aborted (Windows 10 1607+). */
+const TCP_MAXRT = 5;
 const IPV6_V6ONLY = 27;
 const FIONBIO = 0x8004667e | 0; // as a signed 32-bit argument
 const SD_SEND = 1;
@@ -34,6 +36,15 @@ function handle(s: bigint | number, call: string): number {
   if (v === INVALID_SOCKET) throw new WsaError(call, lastError());
   if (v > 0x7fffffffn) throw new Error(`${call} returned socket ${v}, larger than the reactor can hold`);
   return Number(v);
+}
+
+/** TCP_MAXRT where Windows (or Wine) has it; older systems keep their default. */
+function setMaxRetransmit(fd: number): void {
+  try {
+    setInt(fd, IPPROTO_TCP, TCP_MAXRT, UNACKED_TIMEOUT_MS / 1000, "TCP_MAXRT");
+  } catch {
+    // not supported here: silent link failures are then found by the idle timeout
+  }
 }
 
 function setInt(fd: number, level: number, name: number, value: number, what: string): void {
@@ -66,6 +77,7 @@ export const windowsNet: NetApi = {
     try {
       setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      setMaxRetransmit(fd);
       const sa = encodeSockaddr(addr, AF_INET6);
       if (ws2().connect(BigInt(fd), ptr(sa), sa.length) !== 0) {
         const e = lastError();
@@ -116,6 +128,7 @@ export const windowsNet: NetApi = {
       nonBlocking(c);
       setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+      setMaxRetransmit(c);
     } catch {
       // the peer may already have gone; the first read will tell
     }
