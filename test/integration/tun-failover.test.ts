@@ -128,7 +128,7 @@ describe.skipIf(!isRoot)("two relay paths", () => {
     console.log(`silent cut of A's link to ${survivor}: given up after ${after.toFixed(1)} s (${down[1]})`);
     // the kernel's abort reports the last error it saw: a timeout, or the
     // host unreachable that neighbour discovery reported meanwhile
-    expect(down[1]).toMatch(/timed out|unreachable/i);
+    expect(down[1]).toMatch(/ETIMEDOUT|EHOSTUNREACH|timed out|no route to host/i);
     expect(down[1]).not.toMatch(/nothing received/);
   }, 30_000);
 });
