@@ -69,10 +69,23 @@ export interface RouterConfig {
    * bytes to share them between thousands of routers.
    */
   retain?: (b: Uint8Array, off: number, len: number) => Uint8Array;
-  /** Entries of the name -> IPv6 cache (0: none, when `nameToIpv6` is memoized already). */
+  /** Entries of the router's own name cache (0: none). */
   nameCacheSize?: number;
+  /**
+   * A name cache to use instead of the router's own, never cleared by the
+   * router: a simulator shares one between its thousands of routers, so
+   * they share each name's address, key and string too.
+   */
+  nameCache?: Map<string, NameInfo>;
   /** How long the primary may lag a newer flood's first arrival and keep its place (see RoutingTable). */
   routeHoldMs?: number;
+}
+
+/** What a node name maps to, derived once: a SPECK run and a key string each. */
+export interface NameInfo {
+  readonly name: string;
+  readonly ipv6: Uint8Array;
+  readonly key: AddrKey;
 }
 
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
@@ -120,7 +133,9 @@ export class Router {
   private readonly ours = new Set<AddrKey>();
   private readonly floods: FloodFilter<Route>;
   private readonly data: DataFilter;
-  private readonly nameCache = new Map<string, Uint8Array>();
+  private readonly nameCache: Map<string, NameInfo>;
+  /** Whether `nameCache` is the router's own (bounded by `nameCacheSize`) rather than the caller's. */
+  private readonly ownNameCache: boolean;
   private nextOriginate = 0;
   private lastOriginate = Number.NEGATIVE_INFINITY;
   /** When we last asked to tick by (the answer of `tick`, or an earlier `wake`). */
@@ -147,6 +162,8 @@ export class Router {
     this.retain = cfg.retain ?? copyOut;
     this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
     this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
+    this.ownNameCache = cfg.nameCache === undefined;
+    this.nameCache = cfg.nameCache ?? new Map();
   }
 
   get linkCount(): number {
@@ -265,11 +282,13 @@ export class Router {
       this.counters.duplicateFloods++;
       const known = this.floods.refAt(seen);
       if (known !== undefined) {
-        // the route object itself, unless it expired since (then look it up again)
-        const u = known.removed
-          ? this.table.learn(known.key, undefined, "name", undefined, ts, link, now, b, off, len)
-          : this.table.update(known, undefined, "name", undefined, ts, link, now, b, off, len);
-        this.report(u, known.key, link);
+        // the route object itself, unless it expired since (then look it up
+        // again: a copy of a flood never creates a route)
+        const r = known.removed ? this.table.get(known.key) : known;
+        if (r !== undefined) {
+          const u = this.table.update(r, undefined, "name", undefined, ts, link, now, b, off, len);
+          this.report(u, r, link);
+        }
       }
       // A second path to the origin exists through `link`; the neighbour we
       // first heard the flood from never got it from us (we do not send a
@@ -292,9 +311,12 @@ export class Router {
         name = undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
       }
       if (name !== undefined) {
-        const ip = this.ipv6OfName(name);
-        key = keyOf(ip);
-        addr = ip;
+        const info = this.nameInfo(name);
+        // the cached name and key: routes keep the same strings, not one
+        // more of each per flood (and equal keys compare by identity)
+        name = info.name;
+        key = info.key;
+        addr = info.ipv6;
       }
     } else {
       const want = cmd === CMD_IPV6 ? 16 : 4;
@@ -307,18 +329,26 @@ export class Router {
       addr = this.retain(b, body, want);
     }
     if (key !== undefined && this.ours.has(key)) key = undefined;
+    let route: Route | undefined;
     if (key !== undefined) {
-      const u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
-      this.report(u, key, link);
+      route = this.table.get(key);
+      let u: Update;
+      if (route !== undefined) {
+        u = this.table.update(route, addr, kind, name, ts, link, now, b, off, len);
+      } else {
+        u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
+        route = this.table.get(key);
+      }
+      this.report(u, route as Route, link);
     }
-    this.floods.add(h, now, link, key === undefined ? undefined : this.table.get(key));
+    this.floods.add(h, now, link, route);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
     }
   }
 
-  private report(u: Update, key: AddrKey, link: number): void {
+  private report(u: Update, r: Route, link: number): void {
     if (u === "none") return;
     if (u === "held") {
       // the held primary must be settled on time (see RoutingTable)
@@ -329,21 +359,23 @@ export class Router {
       }
       return;
     }
-    const r = this.table.get(key) as Route;
     if (u === "added") this.out.routeAdded(r);
     else if (u === "changed") this.out.routeChanged(r);
     else this.out.routeBackup?.(r, link);
   }
 
-  private ipv6OfName(name: string): Uint8Array {
-    let ip = this.nameCache.get(name);
-    if (!ip) {
-      ip = this.cfg.nameToIpv6(name);
-      if (this.nameCacheSize === 0) return ip;
-      if (this.nameCache.size >= this.nameCacheSize) this.nameCache.clear();
-      this.nameCache.set(name, ip);
+  private nameInfo(name: string): NameInfo {
+    let info = this.nameCache.get(name);
+    if (!info) {
+      const ipv6 = this.cfg.nameToIpv6(name);
+      info = { name, ipv6, key: keyOf(ipv6) };
+      if (this.ownNameCache) {
+        if (this.nameCacheSize === 0) return info;
+        if (this.nameCache.size >= this.nameCacheSize) this.nameCache.clear();
+      }
+      this.nameCache.set(name, info);
     }
-    return ip;
+    return info;
   }
 
   private receiveData(link: number, b: Uint8Array, off: number, len: number): void {

@@ -10,7 +10,7 @@
  * behind it waits too.
  */
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
-import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
+import { type NameInfo, type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
 import { CALL, DELIVER, EventQueue } from "./event-queue.ts";
 import { seeded } from "./rng.ts";
 import { buildTopology, type Topology } from "./topology.ts";
@@ -116,7 +116,8 @@ export class SimNode implements RouterOutput {
         hasTun: true,
         // packets in the simulator are immutable: routers share them instead of copying
         retain: (b, off, len) => (off === 0 && len === b.length ? b : b.slice(off, off + len)),
-        nameCacheSize: 0,
+        // one cache for all routers: each name's address, key and string exist once
+        nameCache: sim.names,
         routeHoldMs: sim.opts.routeHoldMs,
       },
       this,
@@ -196,6 +197,8 @@ export class Simulation {
   inBytes: Uint8Array | null = null;
   inHash = Number.NaN;
   private readonly ipv6Memo = new Map<string, Uint8Array>();
+  /** The routers' shared name cache. */
+  readonly names = new Map<string, NameInfo>();
 
   /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
   ipv6Of(i: number): Uint8Array {
