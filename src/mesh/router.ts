@@ -11,6 +11,7 @@
 import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
+import { NameCache, type NameInfo } from "./name-cache.ts";
 import {
   buildPacket,
   CMD_DATA,
@@ -72,20 +73,13 @@ export interface RouterConfig {
   /** Entries of the router's own name cache (0: none). */
   nameCacheSize?: number;
   /**
-   * A name cache to use instead of the router's own, never cleared by the
-   * router: a simulator shares one between its thousands of routers, so
-   * they share each name's address, key and string too.
+   * A name cache to use instead of the router's own: a simulator shares one
+   * between its thousands of routers, so they share each name's address,
+   * key and string too.
    */
-  nameCache?: Map<string, NameInfo>;
+  nameCache?: NameCache;
   /** How long the primary may lag a newer flood's first arrival and keep its place (see RoutingTable). */
   routeHoldMs?: number;
-}
-
-/** What a node name maps to, derived once: a SPECK run and a key string each. */
-export interface NameInfo {
-  readonly name: string;
-  readonly ipv6: Uint8Array;
-  readonly key: AddrKey;
 }
 
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
@@ -133,9 +127,7 @@ export class Router {
   private readonly ours = new Set<AddrKey>();
   private readonly floods: FloodFilter<Route>;
   private readonly data: DataFilter;
-  private readonly nameCache: Map<string, NameInfo>;
-  /** Whether `nameCache` is the router's own (bounded by `nameCacheSize`) rather than the caller's. */
-  private readonly ownNameCache: boolean;
+  private readonly names: NameCache;
   private nextOriginate = 0;
   private lastOriginate = Number.NEGATIVE_INFINITY;
   /** When we last asked to tick by (the answer of `tick`, or an earlier `wake`). */
@@ -148,7 +140,6 @@ export class Router {
   private lastKey: AddrKey | undefined;
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
-  private readonly nameCacheSize: number;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -161,9 +152,7 @@ export class Router {
     this.nameBytes = new TextEncoder().encode(cfg.name);
     this.retain = cfg.retain ?? copyOut;
     this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
-    this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
-    this.ownNameCache = cfg.nameCache === undefined;
-    this.nameCache = cfg.nameCache ?? new Map();
+    this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
   }
 
   get linkCount(): number {
@@ -305,13 +294,8 @@ export class Router {
     let kind: RouteKind = "name";
     let name: string | undefined;
     if (cmd === CMD_NAME) {
-      try {
-        name = utf8.decode(b.subarray(body, body + bodyLen));
-      } catch {
-        name = undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
-      }
-      if (name !== undefined) {
-        const info = this.nameInfo(name);
+      const info = this.names.find(b, body, bodyLen) ?? this.learnName(b, body, bodyLen);
+      if (info !== undefined) {
         // the cached name and key: routes keep the same strings, not one
         // more of each per flood (and equal keys compare by identity)
         name = info.name;
@@ -364,17 +348,17 @@ export class Router {
     else this.out.routeBackup?.(r, link);
   }
 
-  private nameInfo(name: string): NameInfo {
-    let info = this.nameCache.get(name);
-    if (!info) {
-      const ipv6 = this.cfg.nameToIpv6(name);
-      info = { name, ipv6, key: keyOf(ipv6) };
-      if (this.ownNameCache) {
-        if (this.nameCacheSize === 0) return info;
-        if (this.nameCache.size >= this.nameCacheSize) this.nameCache.clear();
-      }
-      this.nameCache.set(name, info);
+  /** A name flood's name not in the cache: decoded, derived and cached (undefined: not UTF-8). */
+  private learnName(b: Uint8Array, off: number, len: number): NameInfo | undefined {
+    let name: string;
+    try {
+      name = utf8.decode(b.subarray(off, off + len));
+    } catch {
+      return undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
     }
+    const ipv6 = this.cfg.nameToIpv6(name);
+    const info = { name, utf8: b.slice(off, off + len), ipv6, key: keyOf(ipv6) };
+    this.names.add(info);
     return info;
   }
 

@@ -10,7 +10,8 @@
  * behind it waits too.
  */
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
-import { type NameInfo, type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
+import { NameCache } from "../../src/mesh/name-cache.ts";
+import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
 import { CALL, DELIVER, EventQueue } from "./event-queue.ts";
 import { seeded } from "./rng.ts";
 import { buildTopology, type Topology } from "./topology.ts";
@@ -198,7 +199,7 @@ export class Simulation {
   inHash = Number.NaN;
   private readonly ipv6Memo = new Map<string, Uint8Array>();
   /** The routers' shared name cache. */
-  readonly names = new Map<string, NameInfo>();
+  readonly names = new NameCache(Number.POSITIVE_INFINITY);
 
   /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
   ipv6Of(i: number): Uint8Array {
