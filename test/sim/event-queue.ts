@@ -181,4 +181,12 @@ export class EventQueue {
     this.inRing--;
     return b.pop();
   }
+
+  /** `pop`, if the first event is due by `until` (one look for the bucket instead of peekTime's and pop's). */
+  popDue(until: number): SimEvent | undefined {
+    const b = this.current();
+    if (!b || (b.t[0] as number) > until) return undefined;
+    this.inRing--;
+    return b.pop();
+  }
 }

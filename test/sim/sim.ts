@@ -361,8 +361,8 @@ export class Simulation {
   /** Runs events until simulated time `until` (ms since start) or `stop()` returns true. */
   run(until: number, stop?: () => boolean): void {
     const q = this.queue;
-    while (q.peekTime() <= until) {
-      const e = q.pop();
+    for (;;) {
+      const e = q.popDue(until);
       if (!e) break;
       this.now = e.t;
       if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array, e.hash);
