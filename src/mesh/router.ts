@@ -11,6 +11,7 @@
 import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
+import { NameCache, type NameInfo } from "./name-cache.ts";
 import {
   buildPacket,
   CMD_DATA,
@@ -69,8 +70,14 @@ export interface RouterConfig {
    * bytes to share them between thousands of routers.
    */
   retain?: (b: Uint8Array, off: number, len: number) => Uint8Array;
-  /** Entries of the name -> IPv6 cache (0: none, when `nameToIpv6` is memoized already). */
+  /** Entries of the router's own name cache (0: none). */
   nameCacheSize?: number;
+  /**
+   * A name cache to use instead of the router's own: a simulator shares one
+   * between its thousands of routers, so they share each name's address,
+   * key and string too.
+   */
+  nameCache?: NameCache;
   /** How long the primary may lag a newer flood's first arrival and keep its place (see RoutingTable). */
   routeHoldMs?: number;
 }
@@ -120,7 +127,7 @@ export class Router {
   private readonly ours = new Set<AddrKey>();
   private readonly floods: FloodFilter<Route>;
   private readonly data: DataFilter;
-  private readonly nameCache = new Map<string, Uint8Array>();
+  private readonly names: NameCache;
   private nextOriginate = 0;
   private lastOriginate = Number.NEGATIVE_INFINITY;
   /** When we last asked to tick by (the answer of `tick`, or an earlier `wake`). */
@@ -133,7 +140,6 @@ export class Router {
   private lastKey: AddrKey | undefined;
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
-  private readonly nameCacheSize: number;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -146,7 +152,7 @@ export class Router {
     this.nameBytes = new TextEncoder().encode(cfg.name);
     this.retain = cfg.retain ?? copyOut;
     this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
-    this.nameCacheSize = cfg.nameCacheSize ?? NAME_CACHE_MAX;
+    this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
   }
 
   get linkCount(): number {
@@ -265,11 +271,13 @@ export class Router {
       this.counters.duplicateFloods++;
       const known = this.floods.refAt(seen);
       if (known !== undefined) {
-        // the route object itself, unless it expired since (then look it up again)
-        const u = known.removed
-          ? this.table.learn(known.key, undefined, "name", undefined, ts, link, now, b, off, len)
-          : this.table.update(known, undefined, "name", undefined, ts, link, now, b, off, len);
-        this.report(u, known.key, link);
+        // the route object itself, unless it expired since (then look it up
+        // again: a copy of a flood never creates a route)
+        const r = known.removed ? this.table.get(known.key) : known;
+        if (r !== undefined) {
+          const u = this.table.update(r, undefined, "name", undefined, ts, link, now, b, off, len);
+          this.report(u, r, link);
+        }
       }
       // A second path to the origin exists through `link`; the neighbour we
       // first heard the flood from never got it from us (we do not send a
@@ -286,15 +294,13 @@ export class Router {
     let kind: RouteKind = "name";
     let name: string | undefined;
     if (cmd === CMD_NAME) {
-      try {
-        name = utf8.decode(b.subarray(body, body + bodyLen));
-      } catch {
-        name = undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
-      }
-      if (name !== undefined) {
-        const ip = this.ipv6OfName(name);
-        key = keyOf(ip);
-        addr = ip;
+      const info = this.names.find(b, body, bodyLen) ?? this.learnName(b, body, bodyLen);
+      if (info !== undefined) {
+        // the cached name and key: routes keep the same strings, not one
+        // more of each per flood (and equal keys compare by identity)
+        name = info.name;
+        key = info.key;
+        addr = info.ipv6;
       }
     } else {
       const want = cmd === CMD_IPV6 ? 16 : 4;
@@ -307,18 +313,26 @@ export class Router {
       addr = this.retain(b, body, want);
     }
     if (key !== undefined && this.ours.has(key)) key = undefined;
+    let route: Route | undefined;
     if (key !== undefined) {
-      const u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
-      this.report(u, key, link);
+      route = this.table.get(key);
+      let u: Update;
+      if (route !== undefined) {
+        u = this.table.update(route, addr, kind, name, ts, link, now, b, off, len);
+      } else {
+        u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
+        route = this.table.get(key);
+      }
+      this.report(u, route as Route, link);
     }
-    this.floods.add(h, now, link, key === undefined ? undefined : this.table.get(key));
+    this.floods.add(h, now, link, route);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
     }
   }
 
-  private report(u: Update, key: AddrKey, link: number): void {
+  private report(u: Update, r: Route, link: number): void {
     if (u === "none") return;
     if (u === "held") {
       // the held primary must be settled on time (see RoutingTable)
@@ -329,21 +343,23 @@ export class Router {
       }
       return;
     }
-    const r = this.table.get(key) as Route;
     if (u === "added") this.out.routeAdded(r);
     else if (u === "changed") this.out.routeChanged(r);
     else this.out.routeBackup?.(r, link);
   }
 
-  private ipv6OfName(name: string): Uint8Array {
-    let ip = this.nameCache.get(name);
-    if (!ip) {
-      ip = this.cfg.nameToIpv6(name);
-      if (this.nameCacheSize === 0) return ip;
-      if (this.nameCache.size >= this.nameCacheSize) this.nameCache.clear();
-      this.nameCache.set(name, ip);
+  /** A name flood's name not in the cache: decoded, derived and cached (undefined: not UTF-8). */
+  private learnName(b: Uint8Array, off: number, len: number): NameInfo | undefined {
+    let name: string;
+    try {
+      name = utf8.decode(b.subarray(off, off + len));
+    } catch {
+      return undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
     }
-    return ip;
+    const ipv6 = this.cfg.nameToIpv6(name);
+    const info = { name, utf8: b.slice(off, off + len), ipv6, key: keyOf(ipv6) };
+    this.names.add(info);
+    return info;
   }
 
   private receiveData(link: number, b: Uint8Array, off: number, len: number): void {

@@ -38,9 +38,9 @@ export interface Route {
   /** The newest flood packet itself, replayed to links that come up. */
   flood: Uint8Array;
   /** Set when the route left the table (expired): references held elsewhere are stale. */
-  removed?: boolean;
+  removed: boolean;
   /** When a newer flood came first by another hop while the primary is held (0: not held). */
-  pendingSince?: number;
+  pendingSince: number;
 }
 
 /**
@@ -84,7 +84,7 @@ export class RoutingTable {
 
   /** When `settle` next has work (Infinity: no primary is held). */
   get nextSettle(): number {
-    for (const r of this.held) return (r.pendingSince as number) + this.holdMs + 1;
+    for (const r of this.held) return r.pendingSince + this.holdMs + 1;
     return Number.POSITIVE_INFINITY;
   }
 
@@ -92,7 +92,7 @@ export class RoutingTable {
   settle(now: number): Route[] {
     const changed: Route[] = [];
     for (const r of this.held) {
-      if (now - (r.pendingSince as number) <= this.holdMs) break; // holds begin in time order
+      if (now - r.pendingSince <= this.holdMs) break; // holds begin in time order
       this.held.delete(r);
       r.pendingSince = 0;
       r.fresh--;
@@ -143,7 +143,21 @@ export class RoutingTable {
       if (addr === undefined) return "none";
       const flood = this.retain(b, off, len);
       if (now < this.oldestHeard) this.oldestHeard = now;
-      this.routes.set(key, { key, addr, kind, name, ts, heardAt: now, hops: [link], fresh: 1, flood });
+      // every field set from the start: a route keeps one shape (a property
+      // added later would make every access to routes polymorphic)
+      this.routes.set(key, {
+        key,
+        addr,
+        kind,
+        name,
+        ts,
+        heardAt: now,
+        hops: [link],
+        fresh: 1,
+        flood,
+        removed: false,
+        pendingSince: 0,
+      });
       return "added";
     }
     return this.update(r, addr, kind, name, ts, link, now, b, off, len);
@@ -169,7 +183,9 @@ export class RoutingTable {
       if (now < this.oldestHeard) this.oldestHeard = now; // the clock went back
       if (addr !== undefined) {
         r.kind = kind;
-        r.name = name ?? r.name;
+        // the same name again (the usual case) keeps the stored string: a
+        // fresh one would outlive the young generation only to become garbage
+        if (name !== undefined && name !== r.name) r.name = name;
       }
       r.flood = this.retain(b, off, len);
       const i = r.hops.indexOf(link);

@@ -10,6 +10,7 @@
  * behind it waits too.
  */
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
+import { NameCache } from "../../src/mesh/name-cache.ts";
 import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
 import { CALL, DELIVER, EventQueue } from "./event-queue.ts";
 import { seeded } from "./rng.ts";
@@ -57,17 +58,16 @@ export const DEFAULTS: SimOptions = {
 export const EPOCH = 1_800_000_000_000;
 const FRAME_OVERHEAD = 18;
 
-interface Dir {
-  busyUntil: number;
-  lastArrival: number;
-}
-
 export class SimLink {
   up = true;
-  readonly dirs: [Dir, Dir] = [
-    { busyUntil: 0, lastArrival: 0 },
-    { busyUntil: 0, lastArrival: 0 },
-  ];
+  /**
+   * Each direction's state, a -> b and b -> a, as fields rather than two
+   * objects: every frame sent reads them (one cache line, not three).
+   */
+  busyUntilAB = 0;
+  lastArrivalAB = 0;
+  busyUntilBA = 0;
+  lastArrivalBA = 0;
   constructor(
     readonly id: number,
     readonly a: number,
@@ -117,7 +117,8 @@ export class SimNode implements RouterOutput {
         hasTun: true,
         // packets in the simulator are immutable: routers share them instead of copying
         retain: (b, off, len) => (off === 0 && len === b.length ? b : b.slice(off, off + len)),
-        nameCacheSize: 0,
+        // one cache for all routers: each name's address, key and string exist once
+        nameCache: sim.names,
         routeHoldMs: sim.opts.routeHoldMs,
       },
       this,
@@ -149,7 +150,8 @@ export class SimNode implements RouterOutput {
         sent.add(bytes);
       }
     }
-    this.sim.transmit(link, this.id, bytes);
+    // forwarding the packet being received: its hash goes with it
+    this.sim.transmit(link, this.id, bytes, bytes === this.sim.inBytes ? this.sim.inHash : Number.NaN);
     return true;
   }
 
@@ -188,7 +190,16 @@ export class Simulation {
   floodStorms = 0;
   dataLoops = 0;
   events = 0;
+  /**
+   * The packet being delivered and its hash (NaN: not known yet). Every copy
+   * of a flood is the same immutable bytes: the hash travels with the copies
+   * (see `transmit`) instead of being looked up again by every router.
+   */
+  inBytes: Uint8Array | null = null;
+  inHash = Number.NaN;
   private readonly ipv6Memo = new Map<string, Uint8Array>();
+  /** The routers' shared name cache. */
+  readonly names = new NameCache(Number.POSITIVE_INFINITY);
 
   /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
   ipv6Of(i: number): Uint8Array {
@@ -212,10 +223,16 @@ export class Simulation {
       }
       return ip;
     };
-    // packets are immutable and shared by every router that sees them: hash each once
+    // packets are immutable and shared by every router that sees them: hash
+    // each once. The packet being delivered usually carries its hash; other
+    // packets (originated, replayed) are found by identity.
     const hashes = new WeakMap<Uint8Array, number>();
     const sharedHash: PacketHash = (b, off, len) => {
       if (off !== 0 || len !== b.length) return hash(b, off, len);
+      if (b === this.inBytes) {
+        if (Number.isNaN(this.inHash)) this.inHash = hash(b, 0, len);
+        return this.inHash;
+      }
       let h = hashes.get(b);
       if (h === undefined) {
         h = hash(b, 0, len);
@@ -297,29 +314,38 @@ export class Simulation {
   }
 
   /** Sends `bytes` from node `from` over `link`. */
-  transmit(link: SimLink, from: number, bytes: Uint8Array): void {
-    const d = link.dirs[link.a === from ? 0 : 1];
-    const to = link.a === from ? link.b : link.a;
-    const local = link.a === from ? link.localB : link.localA;
-    const start = Math.max(this.now, d.busyUntil);
-    d.busyUntil = start + ((bytes.length + FRAME_OVERHEAD) / this.opts.bandwidth) * 1000;
-    let arrival = d.busyUntil + link.latency + this.random() * this.opts.jitterMs;
+  /** Sends `bytes` (hash `hash`, NaN: not known) from node `from` over `link`. */
+  transmit(link: SimLink, from: number, bytes: Uint8Array, hash = Number.NaN): void {
+    const ab = link.a === from;
+    const busy = Math.max(this.now, ab ? link.busyUntilAB : link.busyUntilBA);
+    const busyUntil = busy + ((bytes.length + FRAME_OVERHEAD) / this.opts.bandwidth) * 1000;
+    let arrival = busyUntil + link.latency + this.random() * this.opts.jitterMs;
     if (this.opts.loss > 0 && this.random() < this.opts.loss) arrival += this.opts.rtoMs;
-    arrival = Math.max(arrival, d.lastArrival);
-    d.lastArrival = arrival;
+    if (ab) {
+      arrival = Math.max(arrival, link.lastArrivalAB);
+      link.busyUntilAB = busyUntil;
+      link.lastArrivalAB = arrival;
+    } else {
+      arrival = Math.max(arrival, link.lastArrivalBA);
+      link.busyUntilBA = busyUntil;
+      link.lastArrivalBA = arrival;
+    }
     const e = this.queue.take();
     e.t = arrival;
     e.kind = DELIVER;
     e.link = link;
-    e.node = to;
-    e.local = local;
+    e.node = ab ? link.b : link.a;
+    e.local = ab ? link.localB : link.localA;
     e.bytes = bytes;
+    e.hash = hash;
     this.queue.push(e);
   }
 
-  private arrive(link: SimLink, to: number, local: number, bytes: Uint8Array): void {
+  private arrive(link: SimLink, to: number, local: number, bytes: Uint8Array, hash: number): void {
     const node = this.nodes[to] as SimNode;
     if (!link.up || !node.alive) return;
+    this.inBytes = bytes;
+    this.inHash = hash;
     if (this.opts.detectLoops && bytes[8] === 3 && bytes.length >= 9 + 44) {
       const id = new DataView(bytes.buffer, bytes.byteOffset + 9 + 40, 4).getUint32(0);
       if (node.seenData.has(id)) this.dataLoops++;
@@ -335,11 +361,11 @@ export class Simulation {
   /** Runs events until simulated time `until` (ms since start) or `stop()` returns true. */
   run(until: number, stop?: () => boolean): void {
     const q = this.queue;
-    while (q.peekTime() <= until) {
-      const e = q.pop();
+    for (;;) {
+      const e = q.popDue(until);
       if (!e) break;
       this.now = e.t;
-      if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array);
+      if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array, e.hash);
       else e.fn?.();
       q.recycle(e);
       this.events++;

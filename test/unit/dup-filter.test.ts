@@ -29,6 +29,46 @@ test("flood filter: remembers for the window, forgets in arrival order, never ho
   );
 });
 
+test("flood filter: finds and forgets full-width hashes, also when they crowd one probe run", () => {
+  // the index is open addressing: removals shift later entries back, and
+  // hashes differing only in high bits (or in sequence) share or neighbour
+  // their home slots
+  const pool = fc.oneof(
+    fc.integer({ min: 0, max: 2 ** 53 - 1 }),
+    fc.integer({ min: 0, max: 63 }).map((i) => i * 2 ** 30),
+    fc.integer({ min: 0, max: 63 }).map((i) => 2 ** 52 + i),
+  );
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(pool, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 4 })), { maxLength: 600 }),
+      fc.integer({ min: 1, max: 700 }),
+      (ops, cap) => {
+        const f = new FloodFilter<number>(100, cap);
+        const model: { h: number; until: number; ref: number }[] = [];
+        let now = 0;
+        for (const [h, dt, ref] of ops) {
+          now += dt;
+          f.expire(now);
+          while (model.length && (model[0] as { until: number }).until <= now) model.shift();
+          if (!model.some((m) => m.h === h)) {
+            if (model.length === cap) model.shift();
+            model.push({ h, until: now + 100, ref });
+          }
+          f.add(h, now, 1, ref);
+          expect(f.size).toBe(model.length);
+        }
+        for (const [h] of ops) {
+          const m = model.find((x) => x.h === h);
+          const slot = f.find(h);
+          expect(slot >= 0).toBe(m !== undefined);
+          if (m) expect(f.refAt(slot)).toBe(m.ref);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
 test("flood filter: its ring grows past its first size and keeps arrival order", () => {
   const f = new FloodFilter(1000, 1000);
   for (let i = 0; i < 3000; i++) f.add(i, i, 1);

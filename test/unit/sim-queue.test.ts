@@ -60,4 +60,25 @@ describe("simulator event queue", () => {
       { numRuns: 500 },
     );
   });
+
+  test("popDue gives the next event only when it is due", () => {
+    const q = new EventQueue();
+    for (const [t, id] of [
+      [5, 1],
+      [2, 2],
+      [5000, 3],
+      [2, 4],
+    ] as const) {
+      const e = q.take();
+      e.t = t;
+      e.node = id;
+      q.push(e);
+    }
+    expect(q.popDue(1)).toBeUndefined();
+    expect([q.popDue(2)?.node, q.popDue(2)?.node, q.popDue(2)?.node]).toEqual([2, 4, undefined]);
+    expect(q.popDue(4999)?.node).toBe(1);
+    expect(q.popDue(4999)).toBeUndefined();
+    expect(q.popDue(Number.POSITIVE_INFINITY)?.node).toBe(3);
+    expect(q.popDue(Number.POSITIVE_INFINITY)).toBeUndefined();
+  });
 });
