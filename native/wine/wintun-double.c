@@ -27,7 +27,13 @@
 
 typedef struct adapter {
   WCHAR name[128];
+  HANDLE exists; /* a named mutex: the adapter exists while some process has it open */
 } adapter;
+
+static void object_name(WCHAR *out, const WCHAR *prefix, LPCWSTR name) {
+  lstrcpynW(out, prefix, 40);
+  wcsncat(out, name, 127);
+}
 
 typedef struct item {
   struct item *next;
@@ -36,6 +42,7 @@ typedef struct item {
 } item;
 
 typedef struct session {
+  HANDLE owner; /* a named mutex: one session per adapter, across processes, as Wintun allows */
   SOCKET sock;
   struct sockaddr_in test;
   HANDLE event;
@@ -88,12 +95,22 @@ __declspec(dllexport) void *WINAPI WintunCreateAdapter(LPCWSTR name, LPCWSTR typ
   }
   adapter *a = (adapter *)calloc(1, sizeof(adapter));
   lstrcpynW(a->name, name, 128);
+  WCHAR obj[170];
+  object_name(obj, L"Local\\wintun-double-adapter-", name);
+  a->exists = CreateMutexW(NULL, FALSE, obj);
   return a;
 }
 
-/* an adapter of that name exists (left by a run that crashed) only when the test says so */
+/*
+ * An adapter of that name exists while another process has it (a running
+ * node), or, when the test says so, as left behind by a run that crashed.
+ */
 __declspec(dllexport) void *WINAPI WintunOpenAdapter(LPCWSTR name) {
-  if (GetEnvironmentVariableA("SMOLMESH_WINTUN_LEFTOVER", NULL, 0) == 0) {
+  WCHAR obj[170];
+  object_name(obj, L"Local\\wintun-double-adapter-", name);
+  HANDLE other = OpenMutexW(SYNCHRONIZE, FALSE, obj);
+  if (other) CloseHandle(other);
+  if (!other && GetEnvironmentVariableA("SMOLMESH_WINTUN_LEFTOVER", NULL, 0) == 0) {
     SetLastError(ERROR_FILE_NOT_FOUND);
     return NULL;
   }
@@ -101,6 +118,7 @@ __declspec(dllexport) void *WINAPI WintunOpenAdapter(LPCWSTR name) {
 }
 
 __declspec(dllexport) void WINAPI WintunCloseAdapter(void *a) {
+  CloseHandle(((adapter *)a)->exists);
   free(a);
 }
 
@@ -115,14 +133,24 @@ __declspec(dllexport) DWORD WINAPI WintunGetRunningDriverVersion(void) {
 
 __declspec(dllexport) void *WINAPI WintunStartSession(void *a, DWORD capacity) {
   (void)capacity;
+  WCHAR lock[170];
+  object_name(lock, L"Local\\wintun-double-session-", ((adapter *)a)->name);
+  HANDLE owner = CreateMutexW(NULL, FALSE, lock);
+  if (owner && GetLastError() == ERROR_ALREADY_EXISTS) {
+    CloseHandle(owner);
+    SetLastError(ERROR_ALREADY_EXISTS);
+    return NULL;
+  }
   char port[16] = {0};
   if (GetEnvironmentVariableA("SMOLMESH_WINTUN_TEST_PORT", port, sizeof port) == 0) {
+    CloseHandle(owner);
     SetLastError(ERROR_FILE_NOT_FOUND);
     return NULL;
   }
   WSADATA wsa;
   WSAStartup(MAKEWORD(2, 2), &wsa);
   session *s = (session *)calloc(1, sizeof(session));
+  s->owner = owner;
   InitializeCriticalSection(&s->lock);
   s->event = CreateEventW(NULL, FALSE, FALSE, NULL);
   s->sock = socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
@@ -146,6 +174,7 @@ __declspec(dllexport) void WINAPI WintunEndSession(void *p) {
   closesocket(s->sock);
   WaitForSingleObject(s->thread, 1000);
   CloseHandle(s->event);
+  CloseHandle(s->owner);
   free(s);
 }
 

@@ -1,13 +1,13 @@
 /** `smolmesh meshnode CONFIG`: run a node until SIGINT or SIGTERM. */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseConfig } from "../config/load.ts";
 import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { loadPacketHash } from "../mesh/packet-hash.ts";
-import { PipeControlServer } from "../node/control-pipe.ts";
-import { ControlServer, type Handler } from "../node/control-server.ts";
+import { PipeControlServer, pipeIsLive } from "../node/control-pipe.ts";
+import { ControlServer, type Handler, socketIsLive } from "../node/control-server.ts";
 import { type Level, Logger } from "../node/log.ts";
 import { MeshNode } from "../node/node.ts";
 import { snapshot } from "../node/status.ts";
@@ -67,6 +67,13 @@ export const meshnodeCommand = defineCommand({
       `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"} on ${platform.name}`,
     );
     let control: { close(): void } | undefined;
+    // a second node with this config would take over the first one's TUN
+    // device or adapter and remove its addresses when it gave up: refuse
+    // before touching anything (and again when binding, for a race)
+    const controlPath = controlSocketPath(config);
+    if (controlPath && (await controlInUse(controlPath))) {
+      throw new ExitError(`cannot start: another node is running with control socket ${controlPath}`, 1);
+    }
     try {
       node.start();
       control = await openControl(config, node, platform, log, startedAt);
@@ -89,6 +96,12 @@ export const meshnodeCommand = defineCommand({
     log.info("stopped");
   },
 });
+
+/** Whether a live node answers on the control socket or pipe at `path`. */
+function controlInUse(path: string): Promise<boolean> {
+  if (process.platform === "win32") return pipeIsLive(path);
+  return existsSync(path) ? socketIsLive(path) : Promise.resolve(false);
+}
 
 /**
  * Opens the control socket. A default path we may not create (a relay run

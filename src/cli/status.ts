@@ -12,7 +12,7 @@ import { renderPrometheus, renderTable } from "./status-render.ts";
 
 const WINDOWS = process.platform === "win32";
 /** Where nodes' control sockets are by default (Windows: named pipes called smolmesh-NODE_NAME). */
-const RUN_DIR = WINDOWS ? "\\\\.\\pipe" : "/run/smolmesh";
+const RUN_DIR = WINDOWS ? "\\\\.\\pipe\\" : "/run/smolmesh";
 const isControl = (f: string) => (WINDOWS ? f.startsWith("smolmesh-") : f.endsWith(".sock"));
 
 function findSocket(args: { socket?: string; config?: string }): string {
@@ -28,7 +28,7 @@ function findSocket(args: { socket?: string; config?: string }): string {
   } catch {
     found = [];
   }
-  if (found.length === 1) return WINDOWS ? `${RUN_DIR}\\${found[0]}` : join(RUN_DIR, found[0] as string);
+  if (found.length === 1) return WINDOWS ? `${RUN_DIR}${found[0]}` : join(RUN_DIR, found[0] as string);
   if (found.length === 0) {
     throw new ExitError(`no running node found in ${RUN_DIR}; give --socket PATH or --config FILE`, 1);
   }

@@ -393,12 +393,10 @@ export class Router {
     const dest = destinationAt(b, ip, len - HEADER);
     if (!dest.ok) return;
     const r = this.table.get(addrKey(b, ip + dest.offset, dest.length));
-    const at = r ? r.hops.indexOf(sentTo) : -1;
-    if (!r || at < 0) return; // already cut by an earlier copy
-    r.hops.splice(at, 1);
-    if (at < r.fresh) r.fresh--;
+    const at = r ? this.table.cutHop(r, sentTo) : -1;
+    if (at < 0) return; // already cut by an earlier copy
     this.counters.loopsCut++;
-    if (at === 0) this.out.routeChanged(r);
+    if (at === 0) this.out.routeChanged(r as Route);
   }
 
   /**
@@ -407,13 +405,7 @@ export class Router {
    * it goes to the end of the route's hops.
    */
   private demote(r: Route, from: number): void {
-    const hops = r.hops;
-    const at = hops.indexOf(from);
-    if (at < 0 || at === hops.length - 1) return;
-    hops.splice(at, 1);
-    hops.push(from);
-    if (at < r.fresh) r.fresh--;
-    if (at === 0) this.out.routeChanged(r);
+    if (this.table.demoteHop(r, from) === 0) this.out.routeChanged(r);
   }
 
   /**

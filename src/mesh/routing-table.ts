@@ -95,8 +95,8 @@ export class RoutingTable {
       if (now - r.pendingSince <= this.holdMs) break; // holds begin in time order
       this.held.delete(r);
       r.pendingSince = 0;
-      r.fresh--;
-      place(r.hops, r.hops[0] as number, 0, r.fresh);
+      if (r.fresh > 0) r.fresh--;
+      if (r.hops.length > 0) place(r.hops, r.hops[0] as number, 0, r.fresh);
       changed.push(r);
     }
     return changed;
@@ -235,17 +235,41 @@ export class RoutingTable {
   /** Removes `link` from every route; returns the routes whose primary changed. */
   dropLink(link: number): Route[] {
     const changed: Route[] = [];
-    for (const r of this.routes.values()) {
-      const i = r.hops.indexOf(link);
-      if (i < 0) continue;
-      r.hops.splice(i, 1);
-      if (i < r.fresh) r.fresh--;
-      if (i === 0) {
-        if (r.pendingSince) this.release(r);
-        changed.push(r);
-      }
-    }
+    for (const r of this.routes.values()) if (this.cutHop(r, link) === 0) changed.push(r);
     return changed;
+  }
+
+  /**
+   * Takes `link` out of `r`'s hops (its link went down, or a packet sent
+   * there came back). Returns where it was (0: the primary changed), or -1.
+   * A held primary that leaves is no longer held.
+   */
+  cutHop(r: Route, link: number): number {
+    const i = r.hops.indexOf(link);
+    if (i < 0) return -1;
+    r.hops.splice(i, 1);
+    this.left(r, i);
+    return i;
+  }
+
+  /**
+   * Moves `link` to the end of `r`'s hops (the neighbour routes the
+   * destination through us). Returns where it was (0: the primary changed),
+   * or -1 when it was not a hop or already last.
+   */
+  demoteHop(r: Route, link: number): number {
+    const i = r.hops.indexOf(link);
+    if (i < 0 || i === r.hops.length - 1) return -1;
+    r.hops.splice(i, 1);
+    r.hops.push(link);
+    this.left(r, i);
+    return i;
+  }
+
+  /** Bookkeeping after the hop at `i` left its place: the fresh count, and the hold of a primary. */
+  private left(r: Route, i: number): void {
+    if (i < r.fresh) r.fresh--;
+    if (i === 0 && r.pendingSince) this.release(r);
   }
 
   /** Removes and returns routes not refreshed within `windowMs`. */

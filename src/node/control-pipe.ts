@@ -16,7 +16,7 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { answer, CLIENT_MS, type Handler, MAX_REQUEST } from "./control-server.ts";
 
 /** Whether a server answers on the pipe `path`. */
-function pipeIsLive(path: string): Promise<boolean> {
+export function pipeIsLive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = connect(path, () => {
       c.destroy();
@@ -52,7 +52,12 @@ export class PipeControlServer {
             : new Error(`${path}: ${e.message}`),
         );
       });
-      server.listen(path, () => resolve(it));
+      server.listen(path, () => {
+        // errors after listening (a client's broken pipe surfaces on its
+        // socket) must not reach the process as unhandled
+        server.on("error", () => {});
+        resolve(it);
+      });
     });
   }
 

@@ -68,6 +68,7 @@ export class TunPort {
   }
 
   private readSome(): void {
+    this.more?.cancel();
     this.more = undefined;
     for (let i = 0; i < READS_PER_TURN; i++) {
       let n: number;
@@ -76,6 +77,8 @@ export class TunPort {
         n = this.dev.read(m, this.bufAt, READ_ROOM);
       } catch (e) {
         this.log.limit("tun-read", "error", (e as Error).message);
+        // an event handle may not be signalled again: try again shortly
+        if (this.dev.fdIsEvent) this.more = this.reactor.after(100, () => this.readSome());
         return;
       }
       if (n <= 0) return;

@@ -229,6 +229,25 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
       throw new Error(`${(e as Error).message}; IP Helper calls so far:\n${calls.join("\n")}`);
     });
 
+    // a second node started on the same adapter (no control pipe to warn it)
+    // is refused a session and leaves the first one's addresses alone
+    const before = calls.length;
+    const twin = new NodeProc(
+      "win-tun-twin",
+      { node_name: "wine-tun", windows_tuntap: true, control_socket: false, transports: [] },
+      [],
+      {
+        command: [WINE, w.exe],
+        env: { ...w.env, SMOLMESH_WINTUN_TEST_PORT: String(udp.port), SMOLMESH_IPHLPAPI_TEST_PORT: String(iphlp.port) },
+        windowsPaths: true,
+      },
+    );
+    expect(await twin.proc.exited).toBe(1);
+    expect(twin.log).toContain(
+      "WintunStartSession smolmesh-wine-tun: Windows error 183 (is another smolmesh running with this adapter?)",
+    );
+    expect(calls.slice(before)).toEqual([]);
+
     // the "Windows IP stack" sends a packet into the TUN: it must reach the peer through Linux
     const out = ipv6Datagram(meshIpv6("wine-tun"), meshIpv6("peer-behind-linux"), te.encode("from the Wintun ring"));
     udp.send(out, doublePort, "127.0.0.1");

@@ -259,6 +259,32 @@ describe("route hold (near-ties do not move a route)", () => {
   });
 });
 
+test("a held primary that a returning packet cuts loses its hold: the route stays whole and traffic keeps a real hop", () => {
+  const h = makeRouter(hash, { routeHoldMs: 2 });
+  for (const l of [1, 2, 3, 4]) h.router.linkUp(l, T);
+  const f1 = nameFlood("ivy", T - 5000);
+  for (const l of [1, 2, 3]) h.router.receive(l, f1, 0, f1.length, T);
+  h.router.tick(T + 1000);
+  h.out.take();
+  const f2 = nameFlood("ivy", T + 1000);
+  h.router.receive(2, f2, 0, f2.length, T + 1000); // 2 first: the primary, 1, is held
+  const route = h.router.table.get(keyOf(nameToIpv6("ivy")));
+  expect(route?.hops).toEqual([1, 2, 3]);
+  // two packets from 4 go to 1 and to 2 in turn, and each comes back on 3
+  for (const id of [1, 2]) {
+    const d = dataPacket(T + 1000, ipv6Packet(nameToIpv6("ivy"), id));
+    h.router.receive(4, d, 0, d.length, T + 1000);
+    h.router.receive(3, d, 0, d.length, T + 1000);
+  }
+  expect(route?.hops).toEqual([3]);
+  h.router.tick(T + 1005); // the hold would have ended here
+  expect(route?.hops).toEqual([3]);
+  expect(route?.fresh).toBeGreaterThanOrEqual(0);
+  h.out.take();
+  expect(h.router.fromLocal(ipv6Packet(nameToIpv6("ivy"), 3), 0, 43, T + 1006)).toBe("sent");
+  expect(h.out.take().map((x) => x.link)).toEqual([3]);
+});
+
 describe("links", () => {
   test("a link that drops leaves every route at once; traffic moves to the backup", () => {
     const { router, out } = up([1, 2, 3]);

@@ -136,3 +136,50 @@ describe("expiry", () => {
     );
   });
 });
+
+describe("cuts and demotions (loops seen in data)", () => {
+  test("among floods, drops and settles they keep the hops sound and release a held primary", () => {
+    const op = fc.record({
+      op: fc.constantFrom("flood", "flood", "flood", "drop", "settle", "cut", "demote"),
+      ts: fc.integer({ min: 1, max: 4 }),
+      link: fc.integer({ min: 1, max: 4 }),
+      dt: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 50 }), (ops) => {
+        const t = new RoutingTable(undefined, 2);
+        const live = new Set<number>();
+        let now = 1;
+        for (const o of ops) {
+          now += o.dt;
+          const r = t.get(KEY);
+          if (o.op === "flood") {
+            t.learn(KEY, ADDR, "ipv6", undefined, o.ts, o.link, now, FLOOD, 0, FLOOD.length);
+            live.add(o.link);
+          } else if (o.op === "drop") {
+            t.dropLink(o.link);
+            live.delete(o.link);
+          } else if (o.op === "settle") {
+            t.settle(now);
+          } else if (r) {
+            const wasPrimary = r.hops[0] === o.link;
+            const at = o.op === "cut" ? t.cutHop(r, o.link) : t.demoteHop(r, o.link);
+            // a primary that moves away is not held any more
+            if (wasPrimary && at === 0) expect(r.pendingSince).toBe(0);
+          }
+          const now2 = t.get(KEY);
+          if (!now2) continue;
+          // every hop a real, distinct, live link; the fresh count within bounds
+          expect(now2.hops.every((h) => Number.isInteger(h) && live.has(h))).toBe(true);
+          expect(new Set(now2.hops).size).toBe(now2.hops.length);
+          expect(Object.keys(now2.hops).length).toBe(now2.hops.length);
+          expect(now2.fresh).toBeGreaterThanOrEqual(0);
+          expect(now2.fresh).toBeLessThanOrEqual(now2.hops.length);
+          // a held route is waiting on a settle, and only then
+          expect(t.nextSettle === Number.POSITIVE_INFINITY).toBe(now2.pendingSince === 0);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});

@@ -44,6 +44,15 @@ function tcpSocket(family: 4 | 6): number {
   return fd;
 }
 
+/** TCP_USER_TIMEOUT where the kernel has it (Linux 2.6.37+); elsewhere the idle timeout alone finds dead links. */
+function userTimeout(fd: number): void {
+  try {
+    setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
+  } catch {
+    // e.g. an emulated kernel without it
+  }
+}
+
 function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
   len[0] = SOCKADDR_MAX;
   if (libc()[call](fd, ptr(addrBuf), ptr(len)) < 0) return undefined;
@@ -56,7 +65,7 @@ export const linuxNet: NetApi = {
     try {
       setInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-      setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
+      userTimeout(fd);
       const sa = encodeSockaddr(addr, AF_INET6);
       if (libc().connect(fd, ptr(sa), sa.length) < 0) {
         const e = errno();
@@ -105,7 +114,7 @@ export const linuxNet: NetApi = {
     try {
       setInt(c, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
       setInt(c, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-      setInt(c, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
+      userTimeout(c);
     } catch {
       // the peer may already have gone; the first read will tell
     }

@@ -104,14 +104,12 @@ export class IpHelper {
     this.lib = dlopen(path, SYMBOLS).symbols;
   }
 
-  /** An address on the interface: /128 for IPv6, /32 for IPv4. Present already counts as done. */
-  addAddress(ip: Uint8Array): void {
+  /** An address on the interface: /128 for IPv6, /32 for IPv4. False when it was there already. */
+  addAddress(ip: Uint8Array): boolean {
     const row = this.addressRow(ip);
-    this.check(
-      "CreateUnicastIpAddressEntry",
-      whenReady(() => this.lib.CreateUnicastIpAddressEntry(row)),
-      ip,
-    );
+    const rc = whenReady(() => this.lib.CreateUnicastIpAddressEntry(row));
+    this.check("CreateUnicastIpAddressEntry", rc, ip);
+    return rc === 0;
   }
 
   deleteAddress(ip: Uint8Array): void {

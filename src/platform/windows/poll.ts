@@ -46,6 +46,8 @@ export class WindowsPoll implements PollBackend {
   private eventSlot: number[] = [];
   private readonly handles = new BigUint64Array(MAXIMUM_WAIT_OBJECTS);
   private shared = 0n;
+  /** Reactor slots of sockets WSAEventSelect refused (closed under us): reported as errors. */
+  private bad: number[] = [];
 
   wait(
     fds: Int32Array,
@@ -64,6 +66,10 @@ export class WindowsPoll implements PollBackend {
         return 0;
       }
       return this.poll(ready, timeoutMs);
+    }
+    if (this.bad.length) {
+      for (const slot of this.bad) ready[slot] = ERROR;
+      return this.bad.length;
     }
     const k32 = kernel32();
     k32.ResetEvent(this.shared);
@@ -94,6 +100,7 @@ export class WindowsPoll implements PollBackend {
     }
     this.sockets = 0;
     this.eventSlot = [];
+    this.bad = [];
     for (let i = 0; i < count; i++) {
       const want = interest[i] as number;
       if (want & EVENT) {
@@ -119,7 +126,8 @@ export class WindowsPoll implements PollBackend {
     const w = ws2();
     for (let s = 0; s < this.sockets; s++) {
       const sock = this.dv.getBigUint64(s * SIZE, true);
-      if (w.WSAEventSelect(sock, this.shared, FD_ALL) !== 0) throw new WsaError("WSAEventSelect", lastError());
+      // a socket that is no longer one (closed under us) is that registration's error, not the loop's
+      if (w.WSAEventSelect(sock, this.shared, FD_ALL) !== 0) this.bad.push(this.sockSlot[s] as number);
     }
   }
 

@@ -80,8 +80,8 @@ export class WintunDevice implements TunDevice {
     this.name = opts.name;
     // an adapter of this name left by a run that did not close it is taken over
     this.adapter = this.lib.WintunOpenAdapter(ptr(wide(opts.name)));
-    if (this.adapter) opts.warn?.(`${opts.name}: reusing the Wintun adapter an earlier run left behind`);
-    else this.adapter = this.lib.WintunCreateAdapter(ptr(wide(opts.name)), ptr(wide("smolmesh")), null);
+    const existed = this.adapter !== null;
+    if (!existed) this.adapter = this.lib.WintunCreateAdapter(ptr(wide(opts.name)), ptr(wide("smolmesh")), null);
     if (!this.adapter) {
       const e = lastError();
       if (e === ERROR_ACCESS_DENIED) {
@@ -93,6 +93,18 @@ export class WintunDevice implements TunDevice {
     }
     this.session = null;
     try {
+      // the session first: an adapter another smolmesh is using refuses a
+      // second one, before anything of that node's is touched
+      this.session = this.lib.WintunStartSession(this.adapter, RING_CAPACITY);
+      if (!this.session) {
+        throw new Error(
+          `WintunStartSession ${opts.name}: Windows error ${lastError()}${existed ? " (is another smolmesh running with this adapter?)" : ""}`,
+        );
+      }
+      if (existed) opts.warn?.(`${opts.name}: reusing the Wintun adapter an earlier run left behind`);
+      const event = BigInt(this.lib.WintunGetReadWaitEvent(this.session) ?? 0);
+      if (event === 0n || event > 0x7fffffffn) throw new Error(`WintunGetReadWaitEvent returned handle ${event}`);
+      this.fd = Number(event);
       const luid = new BigUint64Array(1);
       this.lib.WintunGetAdapterLUID(this.adapter, ptr(luid));
       this.ip = new IpHelper(luid[0] as bigint);
@@ -103,15 +115,9 @@ export class WintunDevice implements TunDevice {
           opts.warn?.(`${opts.name}: the MTU stays at Windows' default: ${(e as Error).message}`);
         }
       }
-      for (const a of opts.addresses) {
-        this.ip.addAddress(a);
-        this.addresses.push(a);
-      }
-      this.session = this.lib.WintunStartSession(this.adapter, RING_CAPACITY);
-      if (!this.session) throw new Error(`WintunStartSession ${opts.name}: Windows error ${lastError()}`);
-      const event = BigInt(this.lib.WintunGetReadWaitEvent(this.session) ?? 0);
-      if (event === 0n || event > 0x7fffffffn) throw new Error(`WintunGetReadWaitEvent returned handle ${event}`);
-      this.fd = Number(event);
+      // only what we added is ours to delete at exit: an address already
+      // there (a left-over adapter) stays as it was found
+      for (const a of opts.addresses) if (this.ip.addAddress(a)) this.addresses.push(a);
     } catch (e) {
       this.close();
       if (e instanceof IpHelperError && e.code === ERROR_ACCESS_DENIED) {
