@@ -93,6 +93,12 @@ if (!values.json) {
         ? `${f.flows} flows: mean ${f.meanMs.toFixed(0)} ms, max ${f.maxMs.toFixed(0)} ms, ${f.blackholed} never recovered`
         : "no relay on sampled paths",
     ],
+    [
+      "dead relay reported unreachable",
+      report.deadDestination
+        ? `${report.deadDestination.flows} sources: mean ${report.deadDestination.meanMs.toFixed(0)} ms, max ${report.deadDestination.maxMs.toFixed(0)} ms, ${report.deadDestination.never} never; its packets seen twice ${report.deadDestination.seenTwice}`
+        : "-",
+    ],
     ["loops / storms", `${report.dataLoops} data packets seen twice, ${report.floodStorms} floods sent twice`],
     ["memory per node", `${report.memoryPerNodeKiB.toFixed(0)} KiB`],
     [

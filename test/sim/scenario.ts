@@ -7,7 +7,7 @@
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { keyOf } from "../../src/mesh/addr-key.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
-import { type SimLink, type SimNode, type SimOptions, Simulation } from "./sim.ts";
+import { DEAD_END_IDS, type SimLink, type SimNode, type SimOptions, Simulation } from "./sim.ts";
 
 export interface SimReport {
   nodes: number;
@@ -30,6 +30,13 @@ export interface SimReport {
   linkFailover: (Failover & { link: [number, number] }) | null;
   /** The relay on the most sampled paths dies. */
   failover: (Failover & { victim: number }) | null;
+  /**
+   * Flows *to* that relay: after it died, how long until each source's
+   * router said "no route" (the node answers ICMP unreachable then), though
+   * routes live for the 3-minute validity window. `never`: still routing
+   * into the void at the end.
+   */
+  deadDestination: { flows: number; meanMs: number; maxMs: number; never: number; seenTwice: number } | null;
   dataLoops: number;
   floodStorms: number;
   memoryPerNodeKiB: number;
@@ -57,11 +64,14 @@ export interface Failover {
  */
 function failoverRun(
   sim: Simulation,
-  ids: { next: number },
+  ids: { next: number; doomed: number },
   flows: [number, number][],
   failAt: number,
   end: number,
   fail: () => void,
+  /** Flows to what fails: when each source first finds no route after the failure. */
+  doomed: [number, number][] = [],
+  noRouteAfter: number[] = [],
 ): Failover {
   const firstAfter = new Map<number, number>();
   const flowOfId = new Map<number, number>();
@@ -73,6 +83,8 @@ function failoverRun(
     if (f !== undefined && id >= firstIdAfterFail && !firstAfter.has(f)) firstAfter.set(f, sim.now - failAt);
   };
   const ends = flows.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
+  const doomedEnds = doomed.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
+  let failed = false;
   const sendRound = () => {
     flows.forEach(([a], f) => {
       const id = ids.next++;
@@ -81,10 +93,17 @@ function failoverRun(
       const ip = datagram(src, dst, id);
       (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
     });
+    doomed.forEach(([a], f) => {
+      const [src, dst] = doomedEnds[f] as readonly [Uint8Array, Uint8Array];
+      const ip = datagram(src, dst, DEAD_END_IDS + ids.doomed++);
+      const said = (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
+      if (failed && said === "no-route" && noRouteAfter[f] === undefined) noRouteAfter[f] = sim.now - failAt;
+    });
   };
   for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
   sim.schedule(failAt, () => {
     fail();
+    failed = true;
     firstIdAfterFail = ids.next;
   });
   sim.run(end);
@@ -249,7 +268,7 @@ export async function runScenario(
   // 4. failover: the link on the most sampled paths fails while flows cross
   //    it, then the relay on the most sampled paths dies
   const flowCount = opts.failoverFlows ?? 50;
-  const ids = { next: 1 };
+  const ids = { next: 1, doomed: 0 };
   let linkFailover: SimReport["linkFailover"] = null;
   const busiestLink = [...onLink.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiestLink) {
@@ -263,13 +282,38 @@ export async function runScenario(
     sim.run(sim.now + 10_000);
   }
   let failover: SimReport["failover"] = null;
+  let deadDestination: SimReport["deadDestination"] = null;
   const busiest = [...onPath.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiest) {
     const [victim, crossing] = busiest;
     const failAt = sim.now + 1000;
     const end = Math.max(opts.seconds * 1000, failAt + 5000);
-    const r = failoverRun(sim, ids, crossing.slice(0, flowCount), failAt, end, () => sim.killNode(victim));
+    // and 20 sources that send to the relay itself
+    const doomed: [number, number][] = [];
+    for (let i = 0; i < 20; i++) {
+      const a = Math.floor(sim.random() * n);
+      if (a !== victim) doomed.push([a, victim]);
+    }
+    const noRoute: number[] = [];
+    const r = failoverRun(
+      sim,
+      ids,
+      crossing.slice(0, flowCount),
+      failAt,
+      end,
+      () => sim.killNode(victim),
+      doomed,
+      noRoute,
+    );
     failover = { ...r, victim };
+    const told = noRoute.filter((x) => x !== undefined);
+    deadDestination = {
+      flows: doomed.length,
+      meanMs: told.length ? told.reduce((x, y) => x + y, 0) / told.length : 0,
+      maxMs: told.length ? Math.max(...told) : 0,
+      never: doomed.length - told.length,
+      seenTwice: sim.deadEndLoops,
+    };
   }
 
   return {
@@ -288,6 +332,7 @@ export async function runScenario(
     brokenPaths,
     linkFailover,
     failover,
+    deadDestination,
     dataLoops: sim.dataLoops,
     floodStorms: sim.floodStorms,
     memoryPerNodeKiB,

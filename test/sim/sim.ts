@@ -179,6 +179,9 @@ export class SimNode implements RouterOutput {
   }
 }
 
+/** Data packet ids from here on are traffic to a node that will die: their loops are counted apart. */
+export const DEAD_END_IDS = 0x8000_0000;
+
 export class Simulation {
   readonly opts: SimOptions;
   readonly random: () => number;
@@ -189,6 +192,8 @@ export class Simulation {
   convergedNodes = 0;
   floodStorms = 0;
   dataLoops = 0;
+  /** Packets seen twice whose id is DEAD_END_IDS or more: sent to a node known to be dead (counted apart). */
+  deadEndLoops = 0;
   events = 0;
   /**
    * The packet being delivered and its hash (NaN: not known yet). Every copy
@@ -348,7 +353,10 @@ export class Simulation {
     this.inHash = hash;
     if (this.opts.detectLoops && bytes[8] === 3 && bytes.length >= 9 + 44) {
       const id = new DataView(bytes.buffer, bytes.byteOffset + 9 + 40, 4).getUint32(0);
-      if (node.seenData.has(id)) this.dataLoops++;
+      if (node.seenData.has(id)) {
+        if (id >= DEAD_END_IDS) this.deadEndLoops++;
+        else this.dataLoops++;
+      }
       node.seenData.add(id);
     }
     node.router.receive(local, bytes, 0, bytes.length, this.time);

@@ -20,6 +20,9 @@ describe.each(TOPOLOGIES)("%s topology", (topology) => {
     expect(r.stretchMean).toBeLessThan(1.5);
     expect(r.floodStorms).toBe(0);
     expect(r.controlPacketsPerNodePerS).toBeGreaterThan(0);
+    // sources sending to the relay that died are told "no route" (ICMP unreachable) before the run ends
+    expect(r.deadDestination?.flows as number).toBeGreaterThan(0);
+    expect(r.deadDestination?.never).toBe(0);
     for (const f of [r.linkFailover, r.failover]) {
       expect(f).not.toBeNull();
       expect(f?.flows as number).toBeGreaterThan(0);
