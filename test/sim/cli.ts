@@ -1,6 +1,6 @@
 /**
  * npm run sim -- --nodes N --topology random|ring|grid|scale-free --degree D --seconds S --seed X
- *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--json]
+ *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--stale MS] [--dead-watch S] [--json]
  * Prints the figures as a table and one JSON line.
  */
 import { parseArgs } from "node:util";
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     loss: { type: "string", default: "0" },
     "no-loops": { type: "boolean", default: false },
     hold: { type: "string" },
+    "dead-watch": { type: "string" },
+    stale: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -55,6 +57,8 @@ const report = await runScenario(
     loss: num("loss", values.loss, 0),
     detectLoops: !values["no-loops"],
     routeHoldMs: values.hold === undefined ? undefined : num("hold", values.hold, 0),
+    routeStaleMs: values.stale === undefined ? undefined : num("stale", values.stale, 1),
+    deadWatchMs: values["dead-watch"] === undefined ? undefined : num("dead-watch", values["dead-watch"], 0) * 1000,
   },
   (l) => {
     if (!values.json) console.error(`sim: ${l}`);

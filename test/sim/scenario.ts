@@ -186,7 +186,13 @@ function shortest(sim: Simulation, src: number): Float64Array {
 }
 
 export async function runScenario(
-  opts: Partial<SimOptions> & { seconds: number; samplePairs?: number; failoverFlows?: number },
+  opts: Partial<SimOptions> & {
+    seconds: number;
+    samplePairs?: number;
+    failoverFlows?: number;
+    /** Keep the relay experiment (and the run) going this long after the kill, to see every sender told. */
+    deadWatchMs?: number;
+  },
   log: (line: string) => void = () => {},
 ): Promise<SimReport> {
   const t0 = performance.now();
@@ -287,7 +293,7 @@ export async function runScenario(
   if (busiest) {
     const [victim, crossing] = busiest;
     const failAt = sim.now + 1000;
-    const end = Math.max(opts.seconds * 1000, failAt + 5000);
+    const end = Math.max(opts.seconds * 1000, failAt + Math.max(5000, opts.deadWatchMs ?? 0));
     // and 20 sources that send to the relay itself
     const doomed: [number, number][] = [];
     for (let i = 0; i < 20; i++) {

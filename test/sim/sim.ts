@@ -39,6 +39,8 @@ export interface SimOptions {
   detectLoops: boolean;
   /** The router's route hold in ms (undefined: its default), to compare settings. */
   routeHoldMs?: number;
+  /** Passed to every router (default: the product's ROUTE_STALE_MS). */
+  routeStaleMs?: number;
 }
 
 export const DEFAULTS: SimOptions = {
@@ -120,6 +122,7 @@ export class SimNode implements RouterOutput {
         // one cache for all routers: each name's address, key and string exist once
         nameCache: sim.names,
         routeHoldMs: sim.opts.routeHoldMs,
+        routeStaleMs: sim.opts.routeStaleMs,
       },
       this,
     );

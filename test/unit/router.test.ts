@@ -10,7 +10,7 @@ import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { NameCache } from "../../src/mesh/name-cache.ts";
 import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, readTs, VALIDITY_MS } from "../../src/mesh/packet.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
-import { ROUTE_HOLD_MS } from "../../src/mesh/router.ts";
+import { ROUTE_HOLD_MS, ROUTE_STALE_MS } from "../../src/mesh/router.ts";
 import { dataPacket, ipv4Packet, ipv6Packet, makeRouter } from "../helpers/router-harness.ts";
 import { utf8 } from "../helpers/vectors.ts";
 
@@ -473,6 +473,29 @@ describe("data", () => {
     const e = dataPacket(T, ipv6Packet(nameToIpv6("ned"), 2));
     router.receive(4, e, 0, e.length, T);
     expect(router.table.get(key)?.hops).toEqual([2, 3, 1]);
+  });
+
+  test("a route whose origin stopped flooding carries no traffic after ROUTE_STALE_MS, and works again with its next flood", () => {
+    const { router, out } = up([1, 2]);
+    const f = nameFlood("ona");
+    router.receive(1, f, 0, f.length, T);
+    out.take();
+    const ip = ipv6Packet(nameToIpv6("ona"), 1);
+    expect(router.fromLocal(ip, 0, ip.length, T + ROUTE_STALE_MS)).toBe("sent");
+    expect(router.fromLocal(ip, 0, ip.length, T + ROUTE_STALE_MS + 1)).toBe("no-route");
+    // a packet in transit for it is dropped, not fed on into the mesh
+    const d = dataPacket(T + ROUTE_STALE_MS + 1, ipv6Packet(nameToIpv6("ona"), 2));
+    out.take();
+    router.receive(2, d, 0, d.length, T + ROUTE_STALE_MS + 1);
+    expect(out.take()).toEqual([]);
+    expect(router.counters.dataNoRoute).toBe(2);
+    // the route is still known (it goes away after the validity window) and its next flood revives it
+    expect(router.table.get(keyOf(nameToIpv6("ona")))?.hops).toEqual([1]);
+    const g = nameFlood("ona", T + ROUTE_STALE_MS + 5);
+    router.receive(1, g, 0, g.length, T + ROUTE_STALE_MS + 5);
+    out.take();
+    expect(router.fromLocal(ip, 0, ip.length, T + ROUTE_STALE_MS + 6)).toBe("sent");
+    expect(out.take().map((x) => x.link)).toEqual([1]);
   });
 
   test("a relay without TUN counts data addressed to itself", () => {
