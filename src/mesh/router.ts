@@ -23,7 +23,7 @@ import {
   VALIDITY_MS,
   writeHeader,
 } from "./packet.ts";
-import { type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
+import { hopOf, type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
 
 export type { Route };
 
@@ -464,16 +464,8 @@ export class Router {
       return;
     }
     const r = this.live(key, now);
-    let hop = -1;
-    if (r) {
-      if (from >= 0) this.demote(r, from);
-      for (const h of r.hops) {
-        if (h !== from) {
-          hop = h;
-          break;
-        }
-      }
-    }
+    if (r && from >= 0) this.demote(r, from);
+    const hop = r ? hopOf(r, from) : -1;
     if (hop >= 0) {
       this.data.markSent(hop);
       if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;

@@ -68,6 +68,12 @@ function place(hops: number[], link: number, from: number, to: number): void {
   hops[to] = link;
 }
 
+/** The best of `r`'s hops other than `except` (the link a packet came in on), or -1. */
+export function hopOf(r: Route, except: number): number {
+  for (const h of r.hops) if (h !== except) return h;
+  return -1;
+}
+
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
   /** No route was heard from before this (a lower bound: refreshes only move `heardAt` on). */
@@ -227,9 +233,7 @@ export class RoutingTable {
   /** The best hop for `key` other than `except`, or -1. */
   nextHop(key: AddrKey, except: number): number {
     const r = this.routes.get(key);
-    if (!r) return -1;
-    for (const h of r.hops) if (h !== except) return h;
-    return -1;
+    return r ? hopOf(r, except) : -1;
   }
 
   /** Removes `link` from every route; returns the routes whose primary changed. */
