@@ -1,6 +1,6 @@
 /**
  * npm run sim -- --nodes N --topology random|ring|grid|scale-free --degree D --seconds S --seed X
- *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--stale MS] [--dead-watch S] [--json]
+ *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--stale MS] [--dead-watch S] [--workers N] [--json]
  * Prints the figures as a table and one JSON line.
  */
 import { parseArgs } from "node:util";
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     hold: { type: "string" },
     "dead-watch": { type: "string" },
     stale: { type: "string" },
+    workers: { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -58,6 +59,7 @@ const report = await runScenario(
     detectLoops: !values["no-loops"],
     routeHoldMs: values.hold === undefined ? undefined : num("hold", values.hold, 0),
     routeStaleMs: values.stale === undefined ? undefined : num("stale", values.stale, 1),
+    workers: values.workers === undefined ? undefined : num("workers", values.workers, 1),
     deadWatchMs: values["dead-watch"] === undefined ? undefined : num("dead-watch", values["dead-watch"], 0) * 1000,
   },
   (l) => {
@@ -107,7 +109,7 @@ if (!values.json) {
     ["memory per node", `${report.memoryPerNodeKiB.toFixed(0)} KiB`],
     [
       "simulation",
-      `${report.seconds} simulated s, ${report.events} events, ${(report.wallMs / 1000).toFixed(1)} s wall`,
+      `${report.seconds} simulated s, ${report.events} events, ${(report.wallMs / 1000).toFixed(1)} s wall (${report.workers} worker${report.workers === 1 ? "" : "s"})`,
     ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));

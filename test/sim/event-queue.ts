@@ -130,8 +130,12 @@ export class EventQueue {
     this.free.push(e);
   }
 
-  push(e: SimEvent): void {
-    const seq = this.seq++;
+  /**
+   * Queues `e`. Events at the same time run in `seq` order: by default the
+   * insertion order; the simulator passes keys of its own (unique, below
+   * 2^53) that do not depend on how the nodes are split across workers.
+   */
+  push(e: SimEvent, seq = this.seq++): void {
     // an event earlier than the current bucket (the queue looked ahead past
     // empty buckets) sorts first in it: those before it are all empty
     const ms = Math.max(this.base, Math.floor(e.t));
@@ -169,6 +173,14 @@ export class EventQueue {
       (this.buckets[Math.max(this.base, Math.floor(t)) & (RING - 1)] as Heap).push(e, t, seq);
       this.inRing++;
     }
+  }
+
+  /** `pop`, if the first event is earlier than `end` (a window that ends before `end`). */
+  popBefore(end: number): SimEvent | undefined {
+    const b = this.current();
+    if (!b || (b.t[0] as number) >= end) return undefined;
+    this.inRing--;
+    return b.pop();
   }
 
   peekTime(): number {

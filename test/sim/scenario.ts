@@ -4,10 +4,18 @@
  * failover when the busiest link fails and then when the busiest relay
  * dies, plus loop and storm detection.
  */
-import { nameToIpv6 } from "../../src/addr/node-name.ts";
-import { keyOf } from "../../src/mesh/addr-key.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
-import { DEAD_END_IDS, type SimLink, type SimNode, type SimOptions, Simulation } from "./sim.ts";
+import { defaultWorkers, openParts, type Parts } from "./parallel.ts";
+import { seeded } from "./rng.ts";
+import {
+  buildMesh,
+  DEFAULTS,
+  type FlowSpec,
+  flowRounds,
+  type Mesh,
+  type SimOptions,
+  type SimStats,
+  type Simulation,
+} from "./sim.ts";
 
 export interface SimReport {
   nodes: number;
@@ -41,6 +49,8 @@ export interface SimReport {
   floodStorms: number;
   memoryPerNodeKiB: number;
   events: number;
+  /** Threads the nodes ran in (the figures do not depend on it). */
+  workers: number;
   wallMs: number;
 }
 
@@ -58,131 +68,82 @@ export interface Failover {
 }
 
 /**
- * Runs 20 ms flows from now until `end`, calls `fail` at `failAt`, and
- * measures how long each flow took to deliver again. Packet ids continue
- * from `ids.next`: the loop detector counts an id seen twice by one node.
- */
-function failoverRun(
-  sim: Simulation,
-  ids: { next: number; doomed: number },
-  flows: [number, number][],
-  failAt: number,
-  end: number,
-  fail: () => void,
-  /** Flows to what fails: when each source first finds no route after the failure. */
-  doomed: [number, number][] = [],
-  noRouteAfter: number[] = [],
-): Failover {
-  const firstAfter = new Map<number, number>();
-  const flowOfId = new Map<number, number>();
-  let firstIdAfterFail = Number.POSITIVE_INFINITY;
-  sim.onDeliver = (_node, ip) => {
-    const id = new DataView(ip.buffer, ip.byteOffset + 40, 4).getUint32(0);
-    const f = flowOfId.get(id);
-    // only packets sent after the failure count: those in flight before it prove nothing
-    if (f !== undefined && id >= firstIdAfterFail && !firstAfter.has(f)) firstAfter.set(f, sim.now - failAt);
-  };
-  const ends = flows.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
-  const doomedEnds = doomed.map(([a, b]) => [sim.ipv6Of(a), sim.ipv6Of(b)] as const);
-  let failed = false;
-  const sendRound = () => {
-    flows.forEach(([a], f) => {
-      const id = ids.next++;
-      flowOfId.set(id, f);
-      const [src, dst] = ends[f] as readonly [Uint8Array, Uint8Array];
-      const ip = datagram(src, dst, id);
-      (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
-    });
-    doomed.forEach(([a], f) => {
-      const [src, dst] = doomedEnds[f] as readonly [Uint8Array, Uint8Array];
-      const ip = datagram(src, dst, DEAD_END_IDS + ids.doomed++);
-      const said = (sim.nodes[a] as SimNode).router.fromLocal(ip, 0, ip.length, sim.time);
-      if (failed && said === "no-route" && noRouteAfter[f] === undefined) noRouteAfter[f] = sim.now - failAt;
-    });
-  };
-  for (let t = sim.now; t < end; t += 20) sim.schedule(t, sendRound);
-  sim.schedule(failAt, () => {
-    fail();
-    failed = true;
-    firstIdAfterFail = ids.next;
-  });
-  sim.run(end);
-  sim.onDeliver = () => {};
-  const times = [...firstAfter.values()];
-  const partitioned = flows.filter(([a, b]) => !Number.isFinite(shortest(sim, a)[b] as number)).length;
-  return {
-    flows: flows.length,
-    meanMs: times.length ? times.reduce((s, x) => s + x, 0) / times.length : 0,
-    maxMs: times.length ? Math.max(...times) : 0,
-    blackholed: flows.length - times.length - partitioned,
-    partitioned,
-  };
-}
-
-/**
  * Simulated time the failover experiments take at the end of a run: the
  * link one (5 s), a full flood period for the network to re-learn its
  * backups (10 s), the relay one (6 s).
  */
 const FAILOVER_MS = 21_000;
 
-/** IPv6 packet from src to dst carrying a 4-byte id (the simulator's data). */
-function datagram(src: Uint8Array, dst: Uint8Array, id: number): Uint8Array {
-  const p = new Uint8Array(44);
-  p[0] = 0x60;
-  p[5] = 4;
-  p[6] = 17;
-  p[7] = 64;
-  p.set(src, 8);
-  p.set(dst, 24);
-  new DataView(p.buffer).setUint32(40, id);
-  return p;
+/** A path of primary next hops: its nodes, its links and its latency. */
+export interface Path {
+  hops: number[];
+  links: number[];
+  latency: number;
 }
 
-/** The path of primary next hops from src to dst: node ids and latency, or undefined if it loops or dead-ends. */
-export function followRoute(
-  sim: Simulation,
-  src: number,
-  dst: number,
-): { hops: number[]; latency: number } | undefined {
-  const key = keyOf(nameToIpv6(`n${dst}`));
-  const hops = [src];
-  let latency = 0;
-  let cur = src;
+/** Follows `next(u)` (the link node u sends on, -1: none) from src to dst; undefined if it loops or dead-ends. */
+function walk(mesh: Mesh, next: (u: number) => number, src: number, dst: number): Path | undefined {
+  const path: Path = { hops: [src], links: [], latency: 0 };
   const seen = new Set([src]);
+  let cur = src;
   while (cur !== dst) {
-    const node = sim.nodes[cur] as SimNode;
-    const l = node.router.table.nextHop(key, -1);
-    if (l < 0) return undefined;
-    latency += node.links[l]?.latency ?? 0;
-    cur = node.peerOf(l);
+    const id = next(cur);
+    const l = mesh.links[id];
+    if (!l) return undefined;
+    path.latency += l.latency;
+    path.links.push(id);
+    cur = l.a === cur ? l.b : l.a;
     if (seen.has(cur)) return undefined;
     seen.add(cur);
-    hops.push(cur);
+    path.hops.push(cur);
   }
-  return { hops, latency };
+  return path;
 }
 
-/** Lowest total latency from src to every node (Dijkstra over the live links). */
-function shortest(sim: Simulation, src: number): Float64Array {
-  const dist = new Float64Array(sim.nodes.length).fill(Number.POSITIVE_INFINITY);
+/** The path of primary next hops from src to dst in a one-part simulation, or undefined if it loops or dead-ends. */
+export function followRoute(sim: Simulation, src: number, dst: number): Path | undefined {
+  return walk(sim.mesh, (u) => sim.nextLink(u, dst), src, dst);
+}
+
+/** Lowest total latency from src to every node (Dijkstra over the links still up). */
+function shortest(mesh: Mesh, up: Uint8Array, src: number): Float64Array {
+  const n = mesh.adj.length;
+  const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   dist[src] = 0;
-  const done = new Uint8Array(sim.nodes.length);
+  const done = new Uint8Array(n);
   // a simple O(n^2 + e) Dijkstra: sampled sources only
   for (;;) {
     let u = -1;
     let best = Number.POSITIVE_INFINITY;
-    for (let i = 0; i < dist.length; i++)
-      if (!done[i] && (dist[i] as number) < best) [u, best] = [i, dist[i] as number];
+    for (let i = 0; i < n; i++) if (!done[i] && (dist[i] as number) < best) [u, best] = [i, dist[i] as number];
     if (u < 0) break;
     done[u] = 1;
-    for (const link of (sim.nodes[u] as SimNode).links) {
-      if (!link.up) continue;
-      const v = link.a === u ? link.b : link.a;
-      if (best + link.latency < (dist[v] as number)) dist[v] = best + link.latency;
+    for (const id of mesh.adj[u] as number[]) {
+      const l = mesh.links[id] as Mesh["links"][number];
+      if (!up[id]) continue;
+      const v = l.a === u ? l.b : l.a;
+      if (best + l.latency < (dist[v] as number)) dist[v] = best + l.latency;
     }
   }
   return dist;
+}
+
+function sum(list: SimStats[]): SimStats {
+  const s = { ...(list[0] as SimStats) };
+  for (const x of list.slice(1)) {
+    for (const k of Object.keys(s) as (keyof SimStats)[]) {
+      s[k] = k === "convergedAt" ? Math.max(s[k], x[k]) : s[k] + x[k];
+    }
+  }
+  return s;
+}
+
+/** Per index, the first value that is not NaN among the parts' arrays (each part saw its own nodes). */
+function merge(list: Float64Array[]): number[] {
+  return Array.from(
+    list[0] ?? [],
+    (_, i) => list.map((a) => a[i] as number).find((x) => !Number.isNaN(x)) ?? Number.NaN,
+  );
 }
 
 export async function runScenario(
@@ -192,157 +153,224 @@ export async function runScenario(
     failoverFlows?: number;
     /** Keep the relay experiment (and the run) going this long after the kill, to see every sender told. */
     deadWatchMs?: number;
+    /** Worker threads to split the nodes over (default: defaultWorkers; 1: this thread). */
+    workers?: number;
+    /** Bytes of each shared buffer between two workers (default 64 MiB). */
+    exchangeBytes?: number;
   },
   log: (line: string) => void = () => {},
 ): Promise<SimReport> {
   const t0 = performance.now();
-  Bun.gc(true);
-  const heapBefore = process.memoryUsage().heapUsed;
-  const hash = await loadPacketHash();
-  const sim = new Simulation(opts, hash, nameToIpv6);
-  const n = sim.nodes.length;
-  sim.start();
+  const o: SimOptions = { ...DEFAULTS, ...opts };
+  const parts = await openParts(o, opts.workers ?? defaultWorkers(o.nodes), opts.exchangeBytes);
+  try {
+    return await scenario(parts, o, opts, log, t0);
+  } finally {
+    parts.close();
+  }
+}
 
-  // 1. cold start until every node knows every other (or the run ends)
-  sim.run(opts.seconds * 1000, () => sim.convergedNodes === n);
-  const convergenceMs = sim.convergedNodes === n ? Math.max(...sim.nodes.map((x) => x.convergedAt)) : null;
-  log(`converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${sim.events} events)`);
-  Bun.gc(true);
-  const memoryPerNodeKiB = (process.memoryUsage().heapUsed - heapBefore) / n / 1024;
+async function scenario(
+  parts: Parts,
+  o: SimOptions,
+  opts: Parameters<typeof runScenario>[0],
+  log: (line: string) => void,
+  t0: number,
+): Promise<SimReport> {
+  const mesh = buildMesh(o);
+  const n = o.nodes;
+  const up = new Uint8Array(mesh.links.length).fill(1);
+  // the scenario's own draws (sampled pairs, sources): not the nodes'
+  const random = seeded((o.seed ^ 0x5ce7a210) >>> 0);
+  let now = 0;
+  const run = async (until: number) => {
+    now = (await parts.call({ cmd: "run", until }))[0] as number;
+  };
+  /** Logs a phase's end: simulated time, events so far and wall time. */
+  const phase = async (what: string) => {
+    const s = await stats();
+    log(
+      `${what}: ${(now / 1000).toFixed(1)} simulated s, ${s.events} events, ${((performance.now() - t0) / 1000).toFixed(1)} s wall`,
+    );
+  };
+  const stats = async () => sum(await parts.call({ cmd: "stats" }));
+  await parts.call({ cmd: "start" });
+
+  // 1. cold start until every node knows every other (or the run ends),
+  //    looked at every 100 ms: the same points however the nodes are split
+  let cold = await stats();
+  for (let t = 100; cold.converged < n && now < opts.seconds * 1000; t += 100) {
+    await run(Math.min(t, opts.seconds * 1000));
+    cold = await stats();
+  }
+  const convergenceMs = cold.converged === n ? cold.convergedAt : null;
+  log(`converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events)`);
+  const heap = (await parts.call({ cmd: "heap" })).reduce((x, y) => x + y, 0);
+  const memoryPerNodeKiB = heap / n / 1024;
 
   // 2. a stable network: control traffic and route changes until the
   //    failover experiments take the last 21 s of the run
-  const failoverMs = FAILOVER_MS;
-  const failoverStart = Math.max(sim.now, opts.seconds * 1000 - failoverMs);
-  const settle = Math.min(failoverStart, sim.now + 2000);
-  sim.run(settle);
-  const before = sim.nodes.map((x) => [x.controlPackets, x.controlBytes, x.routeChanges] as const);
-  const windowStart = sim.now;
-  sim.run(failoverStart);
-  const windowS = Math.max(0.001, (sim.now - windowStart) / 1000);
-  let packets = 0;
-  let bytes = 0;
-  let changes = 0;
-  sim.nodes.forEach((x, i) => {
-    const b = before[i] as readonly [number, number, number];
-    packets += x.controlPackets - b[0];
-    bytes += x.controlBytes - b[1];
-    changes += x.routeChanges - b[2];
-  });
+  const failoverStart = Math.max(now, opts.seconds * 1000 - FAILOVER_MS);
+  await run(Math.min(failoverStart, now + 2000));
+  const before = await stats();
+  const windowStart = now;
+  await run(failoverStart);
+  const after = await stats();
+  const windowS = Math.max(0.001, (now - windowStart) / 1000);
+  await phase("stable network measured");
 
   // 3. path stretch over sampled pairs
   const pairs: [number, number][] = [];
   for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
-    const a = Math.floor(sim.random() * n);
-    let b = Math.floor(sim.random() * n);
+    const a = Math.floor(random() * n);
+    let b = Math.floor(random() * n);
     if (b === a) b = (b + 1) % n;
     pairs.push([a, b]);
   }
+  const dsts = [...new Set(pairs.map(([, b]) => b))];
+  const answers = await parts.call({ cmd: "nextLinks", dsts });
+  const tables = new Map(
+    dsts.map((dst, i) => {
+      const t = Int32Array.from(answers[0]?.[i] ?? []);
+      for (const a of answers.slice(1)) {
+        (a[i] as Int32Array).forEach((v, u) => {
+          if (v !== -2) t[u] = v;
+        });
+      }
+      return [dst, t] as const;
+    }),
+  );
   const stretches: number[] = [];
   let brokenPaths = 0;
   const onPath = new Map<number, [number, number][]>();
-  const onLink = new Map<SimLink, [number, number][]>();
+  const onLink = new Map<number, [number, number][]>();
   const dists = new Map<number, Float64Array>();
   for (const [a, b] of pairs) {
-    const path = followRoute(sim, a, b);
+    const table = tables.get(b) as Int32Array;
+    const path = walk(mesh, (u) => table[u] as number, a, b);
     if (!path) {
       brokenPaths++;
       continue;
     }
     let d = dists.get(a);
     if (!d) {
-      d = shortest(sim, a);
+      d = shortest(mesh, up, a);
       dists.set(a, d);
     }
     stretches.push(path.latency / (d[b] as number));
-    for (const h of path.hops.slice(1, -1)) {
-      const list = onPath.get(h) ?? [];
-      list.push([a, b]);
-      onPath.set(h, list);
-    }
-    for (let i = 1; i < path.hops.length; i++) {
-      const [u, v] = [path.hops[i - 1] as number, path.hops[i] as number];
-      const link = (sim.nodes[u] as SimNode).links.find((l) => l.up && (l.a === v || l.b === v));
-      if (!link) continue;
-      const list = onLink.get(link) ?? [];
-      list.push([a, b]);
-      onLink.set(link, list);
-    }
+    for (const h of path.hops.slice(1, -1)) onPath.set(h, [...(onPath.get(h) ?? []), [a, b]]);
+    for (const id of path.links) onLink.set(id, [...(onLink.get(id) ?? []), [a, b]]);
   }
   stretches.sort((x, y) => x - y);
 
   // 4. failover: the link on the most sampled paths fails while flows cross
-  //    it, then the relay on the most sampled paths dies
+  //    it, then the relay on the most sampled paths dies. Packet ids go on
+  //    across both: the loop detector counts an id seen twice by one node.
   const flowCount = opts.failoverFlows ?? 50;
   const ids = { next: 1, doomed: 0 };
+  const failoverRun = async (
+    flows: [number, number][],
+    doomed: [number, number][],
+    end: number,
+    fail: () => Promise<void>,
+  ): Promise<Failover & { noRoute: number[] }> => {
+    const spec: FlowSpec = {
+      flows,
+      doomed,
+      start: now,
+      failAt: now + 1000,
+      end,
+      idBase: ids.next,
+      doomedBase: ids.doomed,
+    };
+    ids.next += flowRounds(spec) * flows.length;
+    ids.doomed += flowRounds(spec) * doomed.length;
+    await parts.call({ cmd: "flows", spec });
+    await run(spec.failAt);
+    await fail();
+    await run(end);
+    const results = await parts.call({ cmd: "flowResults" });
+    const times = merge(results.map((r) => r.firstAfter)).filter((x) => !Number.isNaN(x));
+    const partitioned = flows.filter(([a, b]) => !Number.isFinite(shortest(mesh, up, a)[b] as number)).length;
+    return {
+      flows: flows.length,
+      meanMs: times.length ? times.reduce((s, x) => s + x, 0) / times.length : 0,
+      maxMs: times.length ? Math.max(...times) : 0,
+      blackholed: flows.length - times.length - partitioned,
+      partitioned,
+      noRoute: merge(results.map((r) => r.noRoute)),
+    };
+  };
+  const killLink = async (id: number) => {
+    up[id] = 0;
+    await parts.call({ cmd: "killLink", id });
+  };
+
   let linkFailover: SimReport["linkFailover"] = null;
   const busiestLink = [...onLink.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiestLink) {
-    const [link, crossing] = busiestLink;
-    const failAt = sim.now + 1000;
-    const r = failoverRun(sim, ids, crossing.slice(0, flowCount), failAt, failAt + 4000, () => sim.killLink(link));
-    linkFailover = { ...r, link: [link.a, link.b] };
+    const [id, crossing] = busiestLink;
+    const { noRoute: _, ...r } = await failoverRun(crossing.slice(0, flowCount), [], now + 5000, () => killLink(id));
+    const l = mesh.links[id] as Mesh["links"][number];
+    linkFailover = { ...r, link: [l.a, l.b] };
     // every node floods again within 10 s: backups lost with the link are
     // learned anew before the next failure (two failures within one flood
     // period are slower to recover from; see README)
-    sim.run(sim.now + 10_000);
+    await phase("link failover");
+    await run(now + 10_000);
   }
   let failover: SimReport["failover"] = null;
   let deadDestination: SimReport["deadDestination"] = null;
   const busiest = [...onPath.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiest) {
     const [victim, crossing] = busiest;
-    const failAt = sim.now + 1000;
-    const end = Math.max(opts.seconds * 1000, failAt + Math.max(5000, opts.deadWatchMs ?? 0));
+    const end = Math.max(opts.seconds * 1000, now + 1000 + Math.max(5000, opts.deadWatchMs ?? 0));
     // and 20 sources that send to the relay itself
     const doomed: [number, number][] = [];
     for (let i = 0; i < 20; i++) {
-      const a = Math.floor(sim.random() * n);
+      const a = Math.floor(random() * n);
       if (a !== victim) doomed.push([a, victim]);
     }
-    const noRoute: number[] = [];
-    const r = failoverRun(
-      sim,
-      ids,
-      crossing.slice(0, flowCount),
-      failAt,
-      end,
-      () => sim.killNode(victim),
-      doomed,
-      noRoute,
-    );
+    const { noRoute, ...r } = await failoverRun(crossing.slice(0, flowCount), doomed, end, async () => {
+      for (const id of mesh.adj[victim] as number[]) up[id] = 0;
+      await parts.call({ cmd: "killNode", node: victim });
+    });
     failover = { ...r, victim };
-    const told = noRoute.filter((x) => x !== undefined);
+    await phase("relay failover");
+    const told = noRoute.filter((x) => !Number.isNaN(x));
+    const final = await stats();
     deadDestination = {
       flows: doomed.length,
       meanMs: told.length ? told.reduce((x, y) => x + y, 0) / told.length : 0,
       maxMs: told.length ? Math.max(...told) : 0,
       never: doomed.length - told.length,
-      seenTwice: sim.deadEndLoops,
+      seenTwice: final.deadEndLoops,
     };
   }
+  const final = await stats();
 
   return {
     nodes: n,
-    links: sim.links.length,
-    topology: sim.opts.topology,
-    degree: sim.opts.degree,
-    seed: sim.opts.seed,
+    links: mesh.links.length,
+    topology: o.topology,
+    degree: o.degree,
+    seed: o.seed,
     seconds: opts.seconds,
     convergenceMs,
-    controlPacketsPerNodePerS: packets / n / windowS,
-    controlBytesPerNodePerS: bytes / n / windowS,
-    flapsPerNodePerMin: (changes / n / windowS) * 60,
+    controlPacketsPerNodePerS: (after.controlPackets - before.controlPackets) / n / windowS,
+    controlBytesPerNodePerS: (after.controlBytes - before.controlBytes) / n / windowS,
+    flapsPerNodePerMin: ((after.routeChanges - before.routeChanges) / n / windowS) * 60,
     stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
     stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
     brokenPaths,
     linkFailover,
     failover,
     deadDestination,
-    dataLoops: sim.dataLoops,
-    floodStorms: sim.floodStorms,
+    dataLoops: final.dataLoops,
+    floodStorms: final.floodStorms,
     memoryPerNodeKiB,
-    events: sim.events,
+    events: final.events,
+    workers: parts.count,
     wallMs: performance.now() - t0,
   };
 }

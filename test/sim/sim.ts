@@ -8,11 +8,22 @@
  * jitter, never before the frame sent ahead of it. "Loss" is modelled as
  * TCP sees it: the frame is retransmitted after `rtoMs`, and everything
  * behind it waits too.
+ *
+ * The nodes can be split over workers ("parts", see exchange.ts and
+ * parallel.ts): each part runs its own nodes, time moves in windows no
+ * longer than the shortest link latency, and the frames that cross go
+ * between windows. Every random draw belongs to the node it concerns and
+ * events at the same time run in an order set by the node that made them,
+ * so a run gives the same figures however many parts it has.
  */
+
+import { keyOf } from "../../src/mesh/addr-key.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { NameCache } from "../../src/mesh/name-cache.ts";
+import { CMD_DATA } from "../../src/mesh/packet.ts";
 import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
 import { CALL, DELIVER, EventQueue } from "./event-queue.ts";
+import type { Exchange, Take } from "./exchange.ts";
 import { seeded } from "./rng.ts";
 import { buildTopology, type Topology } from "./topology.ts";
 
@@ -56,15 +67,99 @@ export const DEFAULTS: SimOptions = {
   detectLoops: true,
 };
 
-/** Unix ms the simulated clock starts at, so packet timestamps look real. */
-export const EPOCH = 1_800_000_000_000;
-const FRAME_OVERHEAD = 18;
+/** The mesh of a run: the same for every part (built from the seed alone). */
+export interface Mesh {
+  /** Per link: its ends, its one-way latency and when its handshake completes (ms). */
+  links: { a: number; b: number; latency: number; upAt: number }[];
+  /** Per node: its links' ids, in the order the node numbers them (its local link ids). */
+  adj: number[][];
+  /** Nodes watched for flood storms. */
+  watched: Uint8Array;
+}
+
+export function buildMesh(opts: SimOptions): Mesh {
+  const random = seeded(opts.seed);
+  const n = opts.nodes;
+  const watched = new Uint8Array(n);
+  if (opts.detectLoops) {
+    const stride = Math.max(1, Math.floor(n / 64));
+    const offset = Math.floor(random() * stride);
+    for (let i = offset; i < n; i += stride) watched[i] = 1;
+  }
+  const adj: number[][] = Array.from({ length: n }, () => []);
+  const [lo, hi] = opts.latencyMs;
+  const links = buildTopology(opts.topology, n, opts.degree, random).map(([a, b], id) => {
+    (adj[a] as number[]).push(id);
+    (adj[b] as number[]).push(id);
+    return { a, b, latency: lo + random() * (hi - lo), upAt: 0 };
+  });
+  for (const l of links) l.upAt = 2 * l.latency + random() * 50;
+  return { links, adj, watched };
+}
+
+/**
+ * Which part runs each node. Time moves in windows as long as the shortest
+ * link between two parts (see `Simulation.lookahead`), and short windows
+ * mean more waiting at their ends, so short links are kept inside parts:
+ * nodes are merged along links in order of latency (shortest first) into
+ * groups of at most a sixteenth of the work of a part, then the groups go
+ * to parts largest first, each to the part with the least work so far. A
+ * node's work is about its number of links: every flood reaches it once
+ * per link.
+ */
+export function partition(mesh: Mesh, parts: number): Int32Array {
+  const n = mesh.adj.length;
+  const owner = new Int32Array(n);
+  if (parts <= 1) return owner;
+  const up = Int32Array.from({ length: n }, (_, i) => i);
+  const root = (u: number): number => {
+    while (up[u] !== u) {
+      const p = up[up[u] as number] as number;
+      up[u] = p;
+      u = p;
+    }
+    return u;
+  };
+  const work = Float64Array.from(mesh.adj, (links) => 1 + links.length);
+  const total = work.reduce((s, x) => s + x, 0);
+  const cap = total / parts / 16;
+  const byLatency = mesh.links
+    .map((_, id) => id)
+    .sort((x, y) => (mesh.links[x]?.latency as number) - (mesh.links[y]?.latency as number));
+  for (const id of byLatency) {
+    const l = mesh.links[id] as Mesh["links"][number];
+    const a = root(l.a);
+    const b = root(l.b);
+    if (a === b || (work[a] as number) + (work[b] as number) > cap) continue;
+    up[b] = a;
+    work[a] = (work[a] as number) + (work[b] as number);
+  }
+  const groups = [...new Set(Array.from({ length: n }, (_, i) => root(i)))].sort(
+    (x, y) => (work[y] as number) - (work[x] as number) || x - y,
+  );
+  const load = new Float64Array(parts);
+  const partOf = new Map<number, number>();
+  for (const g of groups) {
+    let p = 0;
+    for (let q = 1; q < parts; q++) if ((load[q] as number) < (load[p] as number)) p = q;
+    partOf.set(g, p);
+    load[p] = (load[p] as number) + (work[g] as number);
+  }
+  for (let i = 0; i < n; i++) owner[i] = partOf.get(root(i)) as number;
+  return owner;
+}
+
+/** A seed of its own for each node, so a node's draws do not depend on which other nodes share its part. */
+function nodeSeed(seed: number, node: number): number {
+  return (Math.imul(seed ^ 0x3c6ef372, 0x9e3779b1) ^ Math.imul(node + 1, 0x85ebca77)) >>> 0;
+}
 
 export class SimLink {
   up = true;
   /**
    * Each direction's state, a -> b and b -> a, as fields rather than two
-   * objects: every frame sent reads them (one cache line, not three).
+   * objects: every frame sent reads them (one cache line, not three). A
+   * direction's state is only used by the part running its sending end.
    */
   busyUntilAB = 0;
   lastArrivalAB = 0;
@@ -84,6 +179,8 @@ export class SimLink {
 export class SimNode implements RouterOutput {
   readonly router: Router;
   alive = true;
+  /** This node's random draws (its router's, and its links' jitter and loss). */
+  readonly random: () => number;
   /** Bumped whenever the next tick is rescheduled: older scheduled ticks then do nothing. */
   tickGen = 0;
   /** Local link id -> link. */
@@ -96,8 +193,10 @@ export class SimNode implements RouterOutput {
   dataSent = 0;
   /** Data packet ids seen arriving here (loop detection). */
   readonly seenData = new Set<number>();
-  /** Floods (by identity) sent per local link (storm detection). */
-  readonly floodsSent = new Map<number, Set<Uint8Array>>();
+  /** Floods (by hash) sent per local link in the current 5 s (storm detection: a storm repeats within milliseconds). */
+  readonly floodsSent = new Map<number, Set<number>>();
+  /** Which 5 s `floodsSent` covers. */
+  private stormEpoch = 0;
   /** Whether this node is one of those watched for flood storms. */
   watchStorms = false;
 
@@ -108,6 +207,7 @@ export class SimNode implements RouterOutput {
     hash: PacketHash,
     nameToIpv6: (n: string) => Uint8Array,
   ) {
+    this.random = seeded(nodeSeed(sim.opts.seed, id));
     this.router = new Router(
       {
         name,
@@ -115,7 +215,7 @@ export class SimNode implements RouterOutput {
         ipv4: [],
         nameToIpv6,
         hash,
-        random: sim.random,
+        random: this.random,
         hasTun: true,
         // packets in the simulator are immutable: routers share them instead of copying
         retain: (b, off, len) => (off === 0 && len === b.length ? b : b.slice(off, off + len)),
@@ -138,23 +238,31 @@ export class SimNode implements RouterOutput {
     const link = this.links[l];
     if (!link?.up) return false;
     const bytes = off === 0 && len === b.length ? b : b.slice(off, off + len);
+    // forwarding the packet being received: its hash goes with it
+    let hash = bytes === this.sim.inBytes ? this.sim.inHash : Number.NaN;
     if (data) {
       this.dataSent++;
     } else {
+      // floods carry their hash (our own ones too): they are known by it between parts
+      if (Number.isNaN(hash)) hash = this.sim.hashOf(bytes, 0, bytes.length);
       this.controlPackets++;
       this.controlBytes += len + FRAME_OVERHEAD;
       if (this.watchStorms) {
+        const epoch = Math.floor(this.sim.now / 5000);
+        if (epoch !== this.stormEpoch) {
+          this.stormEpoch = epoch;
+          this.floodsSent.clear();
+        }
         let sent = this.floodsSent.get(l);
         if (!sent) {
           sent = new Set();
           this.floodsSent.set(l, sent);
         }
-        if (sent.has(bytes)) this.sim.floodStorms++;
-        sent.add(bytes);
+        if (sent.has(hash)) this.sim.floodStorms++;
+        sent.add(hash);
       }
     }
-    // forwarding the packet being received: its hash goes with it
-    this.sim.transmit(link, this.id, bytes, bytes === this.sim.inBytes ? this.sim.inHash : Number.NaN);
+    this.sim.transmit(link, this.id, bytes, hash);
     return true;
   }
 
@@ -163,7 +271,7 @@ export class SimNode implements RouterOutput {
   }
 
   routeAdded(r: Route): void {
-    if (r.kind === "name" && ++this.knownNames === this.sim.nodes.length - 1 && this.convergedAt < 0) {
+    if (r.kind === "name" && ++this.knownNames === this.sim.opts.nodes - 1 && this.convergedAt < 0) {
       this.convergedAt = this.sim.now;
       this.sim.convergedNodes++;
     }
@@ -185,13 +293,73 @@ export class SimNode implements RouterOutput {
 /** Data packet ids from here on are traffic to a node that will die: their loops are counted apart. */
 export const DEAD_END_IDS = 0x8000_0000;
 
+/**
+ * Flows the scenario runs (see scenario.ts): every 20 ms from `start` until
+ * before `end`, each source sends one datagram; the failure comes at
+ * `failAt`. Packet ids are `idBase + round * flows + flow`, and for the
+ * flows to the node that dies `DEAD_END_IDS + doomedBase + round * doomed
+ * + flow`: the same whichever part sends them.
+ */
+export interface FlowSpec {
+  flows: [number, number][];
+  doomed: [number, number][];
+  start: number;
+  failAt: number;
+  end: number;
+  idBase: number;
+  doomedBase: number;
+}
+
+/** Rounds of a FlowSpec. */
+export function flowRounds(spec: FlowSpec): number {
+  return Math.max(0, Math.ceil((spec.end - spec.start) / 20));
+}
+
+/** What a part saw of the flows: NaN where it saw nothing (another part runs that end). */
+export interface FlowResults {
+  /** Per flow: ms from the failure until its first packet sent after it arrived. */
+  firstAfter: Float64Array;
+  /** Per flow to the dead node: ms from the failure until its source said "no route". */
+  noRoute: Float64Array;
+}
+
+/** Per-part counters; a parallel run adds them up. */
+export interface SimStats {
+  converged: number;
+  /** Latest convergence among this part's nodes (-1: none yet). */
+  convergedAt: number;
+  controlPackets: number;
+  controlBytes: number;
+  routeChanges: number;
+  events: number;
+  dataLoops: number;
+  deadEndLoops: number;
+  floodStorms: number;
+}
+
+/** Unix ms the simulated clock starts at, so packet timestamps look real. */
+export const EPOCH = 1_800_000_000_000;
+const FRAME_OVERHEAD = 18;
+const ROUND_MS = 20;
+
+/**
+ * A simulation, or one part of a parallel one: it runs the nodes its
+ * exchange gives it (all of them without one).
+ */
 export class Simulation {
   readonly opts: SimOptions;
-  readonly random: () => number;
+  readonly mesh: Mesh;
+  /** Which part runs each node. */
+  readonly owner: Int32Array;
+  readonly part: number;
+  /** The nodes this part runs (the others' entries are empty). */
   readonly nodes: SimNode[] = [];
   readonly links: SimLink[] = [];
   readonly queue = new EventQueue();
+  /** Window length: the shortest latency of a link between two parts (a frame sent in a window arrives after it). */
+  readonly lookahead: number;
   now = 0;
+  /** Nodes of this part that converged. */
   convergedNodes = 0;
   floodStorms = 0;
   dataLoops = 0;
@@ -205,37 +373,43 @@ export class Simulation {
    */
   inBytes: Uint8Array | null = null;
   inHash = Number.NaN;
-  private readonly ipv6Memo = new Map<string, Uint8Array>();
   /** The routers' shared name cache. */
   readonly names = new NameCache(Number.POSITIVE_INFINITY);
-
-  /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
-  ipv6Of(i: number): Uint8Array {
-    const ip = this.ipv6Memo.get(`n${i}`);
-    if (!ip) throw new Error(`no node ${i}`);
-    return ip;
-  }
+  readonly hashOf: PacketHash;
+  /** Per node: events it made so far (see `key`). */
+  private readonly made: Float64Array;
+  /** Earliest arrival among frames sent to other parts this window. */
+  private outMin = Number.POSITIVE_INFINITY;
+  private readonly ipv6: Uint8Array[];
+  /** Floods received from other parts, by hash (see `fromOutside`). */
+  private interned = new Map<number, Uint8Array>();
+  private internOld = new Map<number, Uint8Array>();
+  private internSince = 0;
+  private flows: { spec: FlowSpec; results: FlowResults; firstIdAfter: number; idEnd: number } | null = null;
 
   /** Called for every data packet delivered to a node's TUN: (node, IP packet). */
   onDeliver: (node: number, ip: Uint8Array) => void = () => {};
 
-  constructor(opts: Partial<SimOptions>, hash: PacketHash, nameToIpv6: (n: string) => Uint8Array) {
+  constructor(
+    opts: Partial<SimOptions>,
+    hash: PacketHash,
+    nameToIpv6: (n: string) => Uint8Array,
+    private readonly exchange: Exchange | null = null,
+  ) {
     this.opts = { ...DEFAULTS, ...opts };
-    this.random = seeded(this.opts.seed);
-    const memo = this.ipv6Memo;
-    const cachedIpv6 = (n: string) => {
-      let ip = memo.get(n);
-      if (!ip) {
-        ip = nameToIpv6(n);
-        memo.set(n, ip);
-      }
-      return ip;
-    };
+    const n = this.opts.nodes;
+    this.mesh = buildMesh(this.opts);
+    this.part = exchange?.part ?? 0;
+    this.owner = partition(this.mesh, exchange?.parts ?? 1);
+    this.made = new Float64Array(n);
+    this.ipv6 = Array.from({ length: n }, (_, i) => nameToIpv6(`n${i}`));
+    const ipv6 = this.ipv6;
+    const cachedIpv6 = (name: string) => ipv6[Number(name.slice(1))] ?? nameToIpv6(name);
     // packets are immutable and shared by every router that sees them: hash
     // each once. The packet being delivered usually carries its hash; other
     // packets (originated, replayed) are found by identity.
     const hashes = new WeakMap<Uint8Array, number>();
-    const sharedHash: PacketHash = (b, off, len) => {
+    this.hashOf = (b, off, len) => {
       if (off !== 0 || len !== b.length) return hash(b, off, len);
       if (b === this.inBytes) {
         if (Number.isNaN(this.inHash)) this.inHash = hash(b, 0, len);
@@ -248,63 +422,78 @@ export class Simulation {
       }
       return h;
     };
-    for (let i = 0; i < this.opts.nodes; i++) this.nodes.push(new SimNode(i, `n${i}`, this, sharedHash, cachedIpv6));
-    if (this.opts.detectLoops) {
-      const stride = Math.max(1, Math.floor(this.opts.nodes / 64));
-      const offset = Math.floor(this.random() * stride);
-      for (let i = offset; i < this.opts.nodes; i += stride) (this.nodes[i] as SimNode).watchStorms = true;
+    for (let i = 0; i < n; i++) {
+      if (this.owner[i] !== this.part) continue;
+      const node = new SimNode(i, `n${i}`, this, this.hashOf, cachedIpv6);
+      node.watchStorms = this.mesh.watched[i] === 1;
+      this.nodes[i] = node;
     }
-    const edges = buildTopology(this.opts.topology, this.opts.nodes, this.opts.degree, this.random);
-    const [lo, hi] = this.opts.latencyMs;
-    for (const [a, b] of edges) {
-      const na = this.nodes[a] as SimNode;
-      const nb = this.nodes[b] as SimNode;
-      const link = new SimLink(
-        this.links.length,
-        a,
-        b,
-        na.links.length,
-        nb.links.length,
-        lo + this.random() * (hi - lo),
-      );
-      na.links.push(link);
-      nb.links.push(link);
+    this.mesh.links.forEach((l, id) => {
+      const localA = (this.mesh.adj[l.a] as number[]).indexOf(id);
+      const localB = (this.mesh.adj[l.b] as number[]).indexOf(id);
+      const link = new SimLink(id, l.a, l.b, localA, localB, l.latency);
       this.links.push(link);
+      this.nodes[l.a]?.links.push(link);
+      this.nodes[l.b]?.links.push(link);
+    });
+    // the window: frames between parts take at least this long (one part: no windows)
+    let lookahead = Number.POSITIVE_INFINITY;
+    for (const l of this.mesh.links) {
+      if (this.owner[l.a] !== this.owner[l.b]) lookahead = Math.min(lookahead, l.latency);
     }
+    if (!(lookahead > 0)) {
+      throw new Error("sim: workers need every link latency above 0 ms (it bounds how far each may run ahead)");
+    }
+    this.lookahead = lookahead;
+  }
+
+  /** Node i's mesh IPv6 (name-derived; computed once for the whole simulation). */
+  ipv6Of(i: number): Uint8Array {
+    const ip = this.ipv6[i];
+    if (!ip) throw new Error(`no node ${i}`);
+    return ip;
   }
 
   get time(): number {
     return EPOCH + this.now;
   }
 
+  /**
+   * The ordering key of the next event node `node` makes: events at the same
+   * time run in key order, and a node's own events (its deliveries, ticks)
+   * happen in the same order whatever part runs it, so keys do too.
+   */
+  private key(node: number): number {
+    const k = this.made[node] as number;
+    this.made[node] = k + 1;
+    return node * 4294967296 + k;
+  }
+
   /** Cold start: every node starts at 0; each link comes up after its handshake (about one RTT). */
   start(): void {
-    if (this.opts.detectLoops) this.schedule(5000, () => this.forgetFloods());
-    for (const n of this.nodes) this.schedule(0, () => this.tick(n, n.tickGen));
+    for (const n of this.nodes) if (n) this.schedule(n.id, 0, () => this.tick(n, n.tickGen));
     for (const link of this.links) {
-      const at = 2 * link.latency + this.random() * 50;
-      this.schedule(at, () => {
-        if (!link.up) return;
-        const a = this.nodes[link.a] as SimNode;
-        const b = this.nodes[link.b] as SimNode;
-        if (a.alive) a.router.linkUp(link.localA, this.time);
-        if (b.alive) b.router.linkUp(link.localB, this.time);
-      });
+      const at = (this.mesh.links[link.id] as Mesh["links"][number]).upAt;
+      for (const [end, local] of [
+        [link.a, link.localA],
+        [link.b, link.localB],
+      ] as const) {
+        const node = this.nodes[end];
+        if (!node) continue;
+        this.schedule(end, at, () => {
+          if (link.up && node.alive) node.router.linkUp(local, this.time);
+        });
+      }
     }
   }
 
-  schedule(at: number, run: () => void): void {
+  /** Runs `run` at `at` as an event of node `node` (which this part runs). */
+  schedule(node: number, at: number, run: () => void): void {
     const e = this.queue.take();
     e.t = at;
     e.kind = CALL;
     e.fn = run;
-    this.queue.push(e);
-  }
-
-  /** Storm detection keeps 5 s of sent floods: a storm repeats within milliseconds. */
-  private forgetFloods(): void {
-    for (const n of this.nodes) n.floodsSent.clear();
-    this.schedule(this.now + 5000, () => this.forgetFloods());
+    this.queue.push(e, this.key(node));
   }
 
   private tick(n: SimNode, gen: number): void {
@@ -312,23 +501,23 @@ export class Simulation {
     const next = n.router.tick(this.time) - EPOCH;
     // the node ticks at least every second, as src/node/node.ts does
     const g = ++n.tickGen;
-    this.schedule(Math.min(next, this.now + 1000), () => this.tick(n, g));
+    this.schedule(n.id, Math.min(next, this.now + 1000), () => this.tick(n, g));
   }
 
   /** The router of `n` wants its tick by `at` (unix ms): that replaces the tick scheduled. */
   wake(n: SimNode, at: number): void {
     const g = ++n.tickGen;
-    this.schedule(Math.max(this.now, at - EPOCH), () => this.tick(n, g));
+    this.schedule(n.id, Math.max(this.now, at - EPOCH), () => this.tick(n, g));
   }
 
-  /** Sends `bytes` from node `from` over `link`. */
-  /** Sends `bytes` (hash `hash`, NaN: not known) from node `from` over `link`. */
+  /** Sends `bytes` (hash `hash`, NaN: not known) from node `from` (run by this part) over `link`. */
   transmit(link: SimLink, from: number, bytes: Uint8Array, hash = Number.NaN): void {
+    const random = (this.nodes[from] as SimNode).random;
     const ab = link.a === from;
     const busy = Math.max(this.now, ab ? link.busyUntilAB : link.busyUntilBA);
     const busyUntil = busy + ((bytes.length + FRAME_OVERHEAD) / this.opts.bandwidth) * 1000;
-    let arrival = busyUntil + link.latency + this.random() * this.opts.jitterMs;
-    if (this.opts.loss > 0 && this.random() < this.opts.loss) arrival += this.opts.rtoMs;
+    let arrival = busyUntil + link.latency + random() * this.opts.jitterMs;
+    if (this.opts.loss > 0 && random() < this.opts.loss) arrival += this.opts.rtoMs;
     if (ab) {
       arrival = Math.max(arrival, link.lastArrivalAB);
       link.busyUntilAB = busyUntil;
@@ -338,16 +527,54 @@ export class Simulation {
       link.busyUntilBA = busyUntil;
       link.lastArrivalBA = arrival;
     }
+    const to = ab ? link.b : link.a;
+    const key = this.key(from);
+    const part = this.owner[to] as number;
+    if (part !== this.part) {
+      (this.exchange as Exchange).out(part).write(arrival, key, hash, link.id * 2 + (ab ? 1 : 0), bytes);
+      if (arrival < this.outMin) this.outMin = arrival;
+      return;
+    }
+    this.enqueue(arrival, key, link, ab, bytes, hash);
+  }
+
+  private enqueue(t: number, key: number, link: SimLink, toB: boolean, bytes: Uint8Array, hash: number): void {
     const e = this.queue.take();
-    e.t = arrival;
+    e.t = t;
     e.kind = DELIVER;
     e.link = link;
-    e.node = ab ? link.b : link.a;
-    e.local = ab ? link.localB : link.localA;
+    e.node = toB ? link.b : link.a;
+    e.local = toB ? link.localB : link.localA;
     e.bytes = bytes;
     e.hash = hash;
-    this.queue.push(e);
+    this.queue.push(e, key);
   }
+
+  /**
+   * A frame from another part. Each part keeps one copy of every flood, as
+   * a one-thread run keeps one for all routers: the copies that cross
+   * between parts are found by hash (a flood's copies all cross within a
+   * second of each other; two generations of 10 s catch them).
+   */
+  private readonly fromOutside: Take = (t, key, hash, linkDir, buf, off, len) => {
+    let bytes: Uint8Array | undefined;
+    if (!Number.isNaN(hash) && buf[off + 8] !== CMD_DATA) {
+      if (t >= this.internSince + 10_000) {
+        this.internOld = this.interned;
+        this.interned = new Map();
+        this.internSince = t;
+      }
+      bytes = this.interned.get(hash);
+      if (bytes === undefined) {
+        bytes = this.internOld.get(hash);
+        if (bytes === undefined || bytes.length !== len) bytes = buf.slice(off, off + len);
+        this.interned.set(hash, bytes);
+      }
+    } else {
+      bytes = buf.slice(off, off + len);
+    }
+    this.enqueue(t, key, this.links[linkDir >> 1] as SimLink, (linkDir & 1) === 1, bytes, hash);
+  };
 
   private arrive(link: SimLink, to: number, local: number, bytes: Uint8Array, hash: number): void {
     const node = this.nodes[to] as SimNode;
@@ -366,43 +593,157 @@ export class Simulation {
   }
 
   delivered(node: number, ip: Uint8Array): void {
+    const f = this.flows;
+    if (f && ip.length >= 44) {
+      const id = new DataView(ip.buffer, ip.byteOffset + 40, 4).getUint32(0);
+      // only packets sent after the failure count: those in flight before it prove nothing
+      if (id >= f.firstIdAfter && id < f.idEnd) {
+        const flow = (id - f.spec.idBase) % f.spec.flows.length;
+        if (Number.isNaN(f.results.firstAfter[flow])) f.results.firstAfter[flow] = this.now - f.spec.failAt;
+      }
+    }
     this.onDeliver(node, ip);
   }
 
-  /** Runs events until simulated time `until` (ms since start) or `stop()` returns true. */
-  run(until: number, stop?: () => boolean): void {
+  /** Ends a window: swaps frames with the other parts; returns the earliest next event of all. */
+  private sync(): number {
+    const mine = Math.min(this.queue.peekTime(), this.outMin);
+    this.outMin = Number.POSITIVE_INFINITY;
+    const ex = this.exchange;
+    if (!ex || ex.parts === 1) return mine;
+    return ex.sync(mine, this.fromOutside);
+  }
+
+  /**
+   * Runs until simulated time `until` (ms since start, inclusive). Between
+   * parts, time moves in windows of `lookahead` ms; `now` is `until` after.
+   */
+  run(until: number): void {
     const q = this.queue;
+    let next = this.sync();
     for (;;) {
-      const e = q.popDue(until);
-      if (!e) break;
-      this.now = e.t;
-      if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array, e.hash);
-      else e.fn?.();
-      q.recycle(e);
-      this.events++;
-      if (stop?.()) return;
+      if (next > until) {
+        this.now = Math.max(this.now, until);
+        return;
+      }
+      const end = next + this.lookahead;
+      const last = end > until;
+      for (;;) {
+        const e = last ? q.popDue(until) : q.popBefore(end);
+        if (!e) break;
+        this.now = e.t;
+        if (e.kind === DELIVER) this.arrive(e.link as SimLink, e.node, e.local, e.bytes as Uint8Array, e.hash);
+        else e.fn?.();
+        q.recycle(e);
+        this.events++;
+      }
+      this.now = last ? until : end;
+      next = this.sync();
+      if (last) return;
     }
-    this.now = Math.max(this.now, until);
   }
 
   /** A link fails; both ends notice after one latency (a reset travelling the path). */
-  killLink(link: SimLink): void {
+  killLink(id: number): void {
+    const link = this.links[id] as SimLink;
+    if (!link.up) return;
     link.up = false;
-    this.schedule(this.now + link.latency, () => {
-      for (const [n, l] of [
-        [link.a, link.localA],
-        [link.b, link.localB],
-      ] as const) {
-        const node = this.nodes[n] as SimNode;
-        if (node.alive) node.router.linkDown(l);
-      }
-    });
+    for (const [end, local] of [
+      [link.a, link.localA],
+      [link.b, link.localB],
+    ] as const) {
+      const node = this.nodes[end];
+      if (node) this.schedule(end, this.now + link.latency, () => node.alive && node.router.linkDown(local));
+    }
   }
 
   /** A node's process dies: its links reset, its neighbours notice after one latency. */
   killNode(i: number): void {
-    const node = this.nodes[i] as SimNode;
-    node.alive = false;
-    for (const link of node.links) if (link.up) this.killLink(link);
+    const node = this.nodes[i];
+    if (node) node.alive = false;
+    for (const id of this.mesh.adj[i] as number[]) this.killLink(id);
   }
+
+  /** The link node `u` (run here) sends traffic for node `dst` on, or -1 (no route). */
+  nextLink(u: number, dst: number): number {
+    const node = this.nodes[u] as SimNode;
+    const l = node.router.table.nextHop(keyOf(this.ipv6Of(dst)), -1);
+    return l < 0 ? -1 : (node.links[l] as SimLink).id;
+  }
+
+  /** Starts the flows of `spec` whose sources this part runs (see FlowSpec). */
+  startFlows(spec: FlowSpec): void {
+    const rounds = flowRounds(spec);
+    const F = spec.flows.length;
+    const D = spec.doomed.length;
+    let afterFail = 0;
+    while (afterFail < rounds && spec.start + afterFail * ROUND_MS <= spec.failAt) afterFail++;
+    const results: FlowResults = {
+      firstAfter: new Float64Array(F).fill(Number.NaN),
+      noRoute: new Float64Array(D).fill(Number.NaN),
+    };
+    this.flows = { spec, results, firstIdAfter: spec.idBase + afterFail * F, idEnd: spec.idBase + rounds * F };
+    for (let k = 0; k < rounds; k++) {
+      const t = spec.start + k * ROUND_MS;
+      spec.flows.forEach(([a, b], f) => {
+        const node = this.nodes[a];
+        if (!node) return;
+        const ip = datagram(this.ipv6Of(a), this.ipv6Of(b), spec.idBase + k * F + f);
+        this.schedule(a, t, () => node.router.fromLocal(ip, 0, ip.length, this.time));
+      });
+      spec.doomed.forEach(([a, b], f) => {
+        const node = this.nodes[a];
+        if (!node) return;
+        const ip = datagram(this.ipv6Of(a), this.ipv6Of(b), DEAD_END_IDS + spec.doomedBase + k * D + f);
+        this.schedule(a, t, () => {
+          const said = node.router.fromLocal(ip, 0, ip.length, this.time);
+          if (t > spec.failAt && said === "no-route" && Number.isNaN(results.noRoute[f])) {
+            results.noRoute[f] = this.now - spec.failAt;
+          }
+        });
+      });
+    }
+  }
+
+  /** What this part saw of the flows started last; stops looking. */
+  flowResults(): FlowResults {
+    const r = this.flows?.results ?? { firstAfter: new Float64Array(), noRoute: new Float64Array() };
+    this.flows = null;
+    return r;
+  }
+
+  stats(): SimStats {
+    const s: SimStats = {
+      converged: this.convergedNodes,
+      convergedAt: -1,
+      controlPackets: 0,
+      controlBytes: 0,
+      routeChanges: 0,
+      events: this.events,
+      dataLoops: this.dataLoops,
+      deadEndLoops: this.deadEndLoops,
+      floodStorms: this.floodStorms,
+    };
+    for (const x of this.nodes) {
+      if (!x) continue;
+      s.convergedAt = Math.max(s.convergedAt, x.convergedAt);
+      s.controlPackets += x.controlPackets;
+      s.controlBytes += x.controlBytes;
+      s.routeChanges += x.routeChanges;
+    }
+    return s;
+  }
+}
+
+/** IPv6 packet from src to dst carrying a 4-byte id (the simulator's data). */
+export function datagram(src: Uint8Array, dst: Uint8Array, id: number): Uint8Array {
+  const p = new Uint8Array(44);
+  p[0] = 0x60;
+  p[5] = 4;
+  p[6] = 17;
+  p[7] = 64;
+  p.set(src, 8);
+  p.set(dst, 24);
+  new DataView(p.buffer).setUint32(40, id);
+  return p;
 }

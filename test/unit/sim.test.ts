@@ -60,7 +60,7 @@ test("a node that dies: its neighbours' routes move at once, nobody routes into 
   }
 });
 
-test("the same seed gives the same run", async () => {
+test("the same seed gives the same run, and other seeds another", async () => {
   const strip = ({ wallMs: _w, memoryPerNodeKiB: _m, ...rest }: Awaited<ReturnType<typeof runScenario>>) => rest;
   const a = await runScenario({ nodes: 30, topology: "scale-free", degree: 4, seed: 11, seconds: 20 });
   const b = await runScenario({ nodes: 30, topology: "scale-free", degree: 4, seed: 11, seconds: 20 });
@@ -68,3 +68,27 @@ test("the same seed gives the same run", async () => {
   const c = await runScenario({ nodes: 30, topology: "scale-free", degree: 4, seed: 12, seconds: 20 });
   expect(strip(c)).not.toEqual(strip(a));
 }, 60_000);
+
+test("split over workers, a run gives exactly the figures it gives in one thread", async () => {
+  const strip = ({ wallMs: _w, memoryPerNodeKiB: _m, workers: _k, ...rest }: Awaited<ReturnType<typeof runScenario>>) =>
+    rest;
+  for (const topology of ["random", "ring"] as const) {
+    const opts = { nodes: 40, topology, degree: 4, seed: 5, seconds: 25 };
+    const one = await runScenario({ ...opts, workers: 1 });
+    const two = await runScenario({ ...opts, workers: 2 });
+    const three = await runScenario({ ...opts, workers: 3 });
+    expect(two.workers).toBe(2);
+    expect(three.workers).toBe(3);
+    // the run did something worth comparing: traffic crossed and failovers ran
+    expect(one.events).toBeGreaterThan(100_000);
+    expect(one.failover?.flows as number).toBeGreaterThan(0);
+    expect(strip(two)).toEqual(strip(one));
+    expect(strip(three)).toEqual(strip(one));
+  }
+}, 120_000);
+
+test("a worker that fails stops the run with its reason instead of leaving the others waiting", async () => {
+  // boxes of 256 bytes: the first window's crossing frames do not fit
+  const run = runScenario({ nodes: 40, topology: "random", degree: 4, seed: 5, seconds: 10, workers: 2, exchangeBytes: 256 });
+  await expect(run).rejects.toThrow(/crossed between two workers in one window/);
+}, 30_000);
