@@ -169,18 +169,13 @@ export class Exchange {
     Atomics.notify(this.ctl, GEN);
   }
 
-  waitMs = 0;
+  /** Windows ended, and wall time spent waiting for the other parts at their ends. */
   windows = 0;
+  waitedMs = 0;
+
   private barrier(): void {
     const t0 = performance.now();
     this.windows++;
-    try {
-      this.barrier2();
-    } finally {
-      this.waitMs += performance.now() - t0;
-    }
-  }
-  private barrier2(): void {
     const ctl = this.ctl;
     const gen = Atomics.load(ctl, GEN);
     if (Atomics.add(ctl, ARRIVED, 1) === this.parts - 1) {
@@ -193,6 +188,7 @@ export class Exchange {
         if (spins > 2000) Atomics.wait(ctl, GEN, gen, 100);
       }
     }
+    this.waitedMs += performance.now() - t0;
     if (Atomics.load(ctl, FAILED)) throw new Error("sim: another worker failed");
   }
 }

@@ -63,31 +63,8 @@ export function handle(sim: Simulation, c: Command, heapBase: number): Answers[C
       sim.startFlows(c.spec);
       return null;
     case "flowResults":
-      if (process.env.SIM_PROFILE)
-        console.error(
-          "part",
-          sim.part,
-          "events",
-          sim.events,
-          "wait ms",
-          (sim as any).exchange?.waitMs,
-          "windows",
-          (sim as any).exchange?.windows,
-          performance.now(),
-        );
       return sim.flowResults();
     case "heap":
-      if (process.env.SIM_PROFILE)
-        console.error(
-          "part",
-          sim.part,
-          "events",
-          sim.events,
-          "wait ms",
-          (sim as any).exchange?.waitMs,
-          "windows",
-          (sim as any).exchange?.windows,
-        );
       return heapNow() - heapBase;
   }
 }

@@ -348,6 +348,13 @@ async function scenario(
     };
   }
   const final = await stats();
+  if (parts.count > 1) {
+    const wall = performance.now() - t0;
+    log(
+      `${parts.count} workers: ${final.windows / parts.count} windows each, ` +
+        `${((100 * final.waitedMs) / parts.count / wall).toFixed(0)}% of the wall time spent waiting for each other`,
+    );
+  }
 
   return {
     nodes: n,

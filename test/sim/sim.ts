@@ -335,6 +335,9 @@ export interface SimStats {
   dataLoops: number;
   deadEndLoops: number;
   floodStorms: number;
+  /** Windows run, and wall ms spent waiting for other parts (how well the work divides; 0 in one part). */
+  windows: number;
+  waitedMs: number;
 }
 
 /** Unix ms the simulated clock starts at, so packet timestamps look real. */
@@ -723,6 +726,8 @@ export class Simulation {
       dataLoops: this.dataLoops,
       deadEndLoops: this.deadEndLoops,
       floodStorms: this.floodStorms,
+      windows: this.exchange?.windows ?? 0,
+      waitedMs: this.exchange?.waitedMs ?? 0,
     };
     for (const x of this.nodes) {
       if (!x) continue;
