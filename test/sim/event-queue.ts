@@ -4,7 +4,8 @@
  * handles tens of millions of them.
  *
  * It is a ring of 1/64 ms buckets with a heap for events beyond the ring
- * (4,096 ms ahead). A bucket is a plain array: pushing appends, and the
+ * (2,048 ms ahead), and a bitmap of the buckets holding events, so that a
+ * sparse run finds the next event without looking at every bucket. A bucket is a plain array: pushing appends, and the
  * bucket is sorted once (by insertion: it holds a dozen events of a
  * 1,000-node run) when the clock reaches it, then popped from its end. One
  * big heap cost a cache miss per level on every push and pop, and 1 ms
@@ -28,9 +29,9 @@ export class SimEvent {
   seq = 0;
 }
 
-/** Buckets per ms, and buckets in the ring (a power of two: 4,096 ms). */
+/** Buckets per ms (a power of two), and buckets in the ring (a power of two: 2,048 ms). */
 const PER_MS = 64;
-const RING = 4096 * PER_MS;
+const RING = 2048 * PER_MS;
 
 /**
  * A binary heap of events ordered by (time, insertion order). The keys sit
@@ -136,6 +137,8 @@ export class EventQueue {
   private sorted = -1;
   /** Events in the buckets. */
   private inRing = 0;
+  /** Bit i: bucket i of the ring holds events. */
+  private readonly used = new Int32Array(RING >> 5);
   private readonly free: SimEvent[] = [];
   private seq = 0;
 
@@ -180,6 +183,18 @@ export class EventQueue {
     if (b === this.sorted) insertSorted(arr, e);
     else arr.push(e);
     this.inRing++;
+    this.used[i >> 5] = (this.used[i >> 5] as number) | (1 << (i & 31));
+  }
+
+  /** Takes the last event of the current bucket `arr` (sorted: the first due). */
+  private take1(arr: SimEvent[]): SimEvent {
+    this.inRing--;
+    const e = arr.pop() as SimEvent;
+    if (arr.length === 0) {
+      const i = this.base & (RING - 1);
+      this.used[i >> 5] = (this.used[i >> 5] as number) & ~(1 << (i & 31));
+    }
+    return e;
   }
 
   /** The current bucket, moved on to the first with an event and sorted (undefined: the queue is empty). */
@@ -208,9 +223,25 @@ export class EventQueue {
         }
         return arr;
       }
-      this.base++;
+      this.base += this.gap();
       this.pullFar();
     }
+  }
+
+  /** Buckets from the current one (empty) to the next that holds events (some bucket does). */
+  private gap(): number {
+    const used = this.used;
+    const start = this.base & (RING - 1);
+    let w = start >> 5;
+    // the bits of the current word from the current bucket on
+    let bits = (used[w] as number) & (-1 << (start & 31));
+    let skipped = -(start & 31);
+    while (bits === 0) {
+      skipped += 32;
+      w = (w + 1) & ((RING >> 5) - 1);
+      bits = used[w] as number;
+    }
+    return skipped + (31 - Math.clz32(bits & -bits));
   }
 
   /** Moves events from `far` whose bucket entered the ring. */
@@ -231,24 +262,20 @@ export class EventQueue {
 
   pop(): SimEvent | undefined {
     const arr = this.current();
-    if (!arr) return undefined;
-    this.inRing--;
-    return arr.pop();
+    return arr ? this.take1(arr) : undefined;
   }
 
   /** `pop`, if the first event is due by `until` (one look for the bucket instead of peekTime's and pop's). */
   popDue(until: number): SimEvent | undefined {
     const arr = this.current();
     if (!arr || (arr[arr.length - 1] as SimEvent).t > until) return undefined;
-    this.inRing--;
-    return arr.pop();
+    return this.take1(arr);
   }
 
   /** `pop`, if the first event is earlier than `end` (a window that ends before `end`). */
   popBefore(end: number): SimEvent | undefined {
     const arr = this.current();
     if (!arr || (arr[arr.length - 1] as SimEvent).t >= end) return undefined;
-    this.inRing--;
-    return arr.pop();
+    return this.take1(arr);
   }
 }
