@@ -65,7 +65,11 @@ const report = await runScenario(
   (l) => {
     if (!values.json) console.error(`sim: ${l}`);
   },
-);
+).catch((e: unknown) => {
+  // a bad combination of options (say, workers with 0 ms links): say so, no stack
+  console.error(`sim: ${e instanceof Error ? e.message.replace(/^sim: /, "") : String(e)}`);
+  process.exit(1);
+});
 
 if (!values.json) {
   const f = report.failover;

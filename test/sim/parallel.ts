@@ -147,7 +147,7 @@ export function serveWorker(scope: { onmessage: unknown; postMessage(m: unknown)
     } catch (e) {
       // the others may be waiting for this part at a window's end
       exchange?.fail();
-      scope.postMessage({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+      scope.postMessage({ error: e instanceof Error ? e.message : String(e) });
     }
   };
 }
