@@ -89,6 +89,14 @@ test("split over workers, a run gives exactly the figures it gives in one thread
 
 test("a worker that fails stops the run with its reason instead of leaving the others waiting", async () => {
   // boxes of 256 bytes: the first window's crossing frames do not fit
-  const run = runScenario({ nodes: 40, topology: "random", degree: 4, seed: 5, seconds: 10, workers: 2, exchangeBytes: 256 });
+  const run = runScenario({
+    nodes: 40,
+    topology: "random",
+    degree: 4,
+    seed: 5,
+    seconds: 10,
+    workers: 2,
+    exchangeBytes: 256,
+  });
   await expect(run).rejects.toThrow(/crossed between two workers in one window/);
 }, 30_000);
