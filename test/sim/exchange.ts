@@ -178,13 +178,14 @@ export class Exchange {
     this.windows++;
     const ctl = this.ctl;
     const gen = Atomics.load(ctl, GEN);
+    if (Atomics.load(ctl, FAILED)) throw new Error("sim: another worker failed");
     if (Atomics.add(ctl, ARRIVED, 1) === this.parts - 1) {
       Atomics.store(ctl, ARRIVED, 0);
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
     } else {
       // a window is a millisecond or less of work: spin briefly before sleeping
-      for (let spins = 0; Atomics.load(ctl, GEN) === gen; spins++) {
+      for (let spins = 0; Atomics.load(ctl, GEN) === gen && !Atomics.load(ctl, FAILED); spins++) {
         if (spins > 2000) Atomics.wait(ctl, GEN, gen, 100);
       }
     }

@@ -407,7 +407,10 @@ export class Simulation {
     this.made = new Float64Array(n);
     this.ipv6 = Array.from({ length: n }, (_, i) => nameToIpv6(`n${i}`));
     const ipv6 = this.ipv6;
-    const cachedIpv6 = (name: string) => ipv6[Number(name.slice(1))] ?? nameToIpv6(name);
+    const cachedIpv6 = (name: string) => {
+      const i = Number(name.slice(1));
+      return (name === `n${i}` ? ipv6[i] : undefined) ?? nameToIpv6(name);
+    };
     // packets are immutable and shared by every router that sees them: hash
     // each once. The packet being delivered usually carries its hash; other
     // packets (originated, replayed) are found by identity.
