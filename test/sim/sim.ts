@@ -102,7 +102,8 @@ export function buildMesh(opts: SimOptions): Mesh {
  * link between two parts (see `Simulation.lookahead`), and short windows
  * mean more waiting at their ends, so short links are kept inside parts:
  * nodes are merged along links in order of latency (shortest first) into
- * groups of at most a sixteenth of the work of a part, then the groups go
+ * groups of at most a sixteenth of the work of a part (or twice the busiest
+ * node's), then the groups go
  * to parts largest first, each to the part with the least work so far. A
  * node's work is about its number of links: every flood reaches it once
  * per link.
@@ -122,7 +123,8 @@ export function partition(mesh: Mesh, parts: number): Int32Array {
   };
   const work = Float64Array.from(mesh.adj, (links) => 1 + links.length);
   const total = work.reduce((s, x) => s + x, 0);
-  const cap = total / parts / 16;
+  // a hub with more links than that may still take its shortest links along
+  const cap = Math.max(total / parts / 16, 2 * Math.max(...work));
   const byLatency = mesh.links
     .map((_, id) => id)
     .sort((x, y) => (mesh.links[x]?.latency as number) - (mesh.links[y]?.latency as number));
