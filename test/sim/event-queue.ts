@@ -4,8 +4,10 @@
  * handles tens of millions of them.
  *
  * It is a ring of 1/64 ms buckets with a heap for events beyond the ring
- * (2,048 ms ahead), and a bitmap of the buckets holding events, so that a
- * sparse run finds the next event without looking at every bucket. A bucket is a plain array: pushing appends, and the
+ * (512 ms ahead: link latencies are far shorter; ticks, a second ahead,
+ * are few), and a bitmap of the buckets holding events, so that a sparse
+ * run finds the next event without looking at every bucket. A bucket is a
+ * plain array: pushing appends, and the
  * bucket is sorted once (by insertion: it holds a dozen events of a
  * 1,000-node run) when the clock reaches it, then popped from its end. One
  * big heap cost a cache miss per level on every push and pop, and 1 ms
@@ -29,9 +31,15 @@ export class SimEvent {
   seq = 0;
 }
 
-/** Buckets per ms (a power of two), and buckets in the ring (a power of two: 2,048 ms). */
+/**
+ * Buckets per ms (a power of two), and buckets in the ring (a power of two:
+ * 512 ms). Every bucket is an array the garbage collector visits: more
+ * buckets than events in flight are a cost, not a help.
+ */
 const PER_MS = 64;
-const RING = 2048 * PER_MS;
+const RING = 512 * PER_MS;
+/** Spare events kept for reuse: a cold start's peak of in-flight frames is not kept alive for the rest of the run. */
+const SPARE = 1 << 16;
 
 /**
  * A binary heap of events ordered by (time, insertion order). The keys sit
@@ -156,7 +164,7 @@ export class EventQueue {
     e.fn = null;
     e.link = null;
     e.bytes = null;
-    this.free.push(e);
+    if (this.free.length < SPARE) this.free.push(e);
   }
 
   /**
