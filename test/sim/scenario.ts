@@ -204,7 +204,9 @@ async function scenario(
     cold = await stats();
   }
   const convergenceMs = cold.converged === n ? cold.convergedAt : null;
-  log(`converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events)`);
+  log(
+    `converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events, ${((performance.now() - t0) / 1000).toFixed(1)} s wall)`,
+  );
   const heap = (await parts.call({ cmd: "heap" })).reduce((x, y) => x + y, 0);
   const memoryPerNodeKiB = heap / n / 1024;
 
