@@ -7,9 +7,9 @@
  * (512 ms ahead: link latencies are far shorter; ticks, a second ahead,
  * are few), and a bitmap of the buckets holding events, so that a sparse
  * run finds the next event without looking at every bucket. A bucket is a
- * plain array: pushing appends, and the
- * bucket is sorted once (by insertion: it holds a dozen events of a
- * 1,000-node run) when the clock reaches it, then popped from its end. One
+ * plain array: pushing appends, and the bucket is sorted once (by
+ * insertion: it holds a dozen events of a 1,000-node run) when the clock
+ * reaches it, then popped from its end. One
  * big heap cost a cache miss per level on every push and pop, and 1 ms
  * buckets as heaps (hundreds of events each) still spent a third of a
  * microsecond per event sifting.
@@ -123,10 +123,11 @@ function after(x: SimEvent, y: SimEvent): boolean {
   return x.t > y.t || (x.t === y.t && x.seq > y.seq);
 }
 
-/** Puts `e` into `arr`, which is sorted latest first, in its place (near the end: it is usually due soon). */
-function insertSorted(arr: SimEvent[], e: SimEvent): void {
-  let j = arr.length;
-  arr.push(e);
+/**
+ * Puts `e`, taken from `arr[j]`, into its place among `arr[0..j)` (sorted
+ * latest first), moving later-due events up: one step of insertion sort.
+ */
+function sink(arr: SimEvent[], j: number, e: SimEvent): void {
   for (; j > 0; j--) {
     const x = arr[j - 1] as SimEvent;
     if (after(x, e)) break;
@@ -188,8 +189,9 @@ export class EventQueue {
       arr = [];
       this.buckets[i] = arr;
     }
-    if (b === this.sorted) insertSorted(arr, e);
-    else arr.push(e);
+    arr.push(e);
+    // the bucket being drained stays sorted (e is usually due soon: near the end)
+    if (b === this.sorted) sink(arr, arr.length - 1, e);
     this.inRing++;
     this.used[i >> 5] = (this.used[i >> 5] as number) | (1 << (i & 31));
   }
@@ -217,16 +219,7 @@ export class EventQueue {
       if (arr !== undefined && arr.length > 0) {
         if (this.sorted !== this.base) {
           // insertion sort, latest first: a bucket holds a few dozen events
-          for (let i = 1; i < arr.length; i++) {
-            const e = arr[i] as SimEvent;
-            let j = i;
-            for (; j > 0; j--) {
-              const x = arr[j - 1] as SimEvent;
-              if (after(x, e)) break;
-              arr[j] = x;
-            }
-            arr[j] = e;
-          }
+          for (let i = 1; i < arr.length; i++) sink(arr, i, arr[i] as SimEvent);
           this.sorted = this.base;
         }
         return arr;

@@ -52,7 +52,10 @@ export function handle(sim: Simulation, c: Command, heapBase: number): Answers[C
       return sim.stats();
     case "nextLinks":
       // -2: a node another part runs
-      return c.dsts.map((dst) => Int32Array.from(sim.owner, (p, u) => (p !== sim.part ? -2 : sim.nextLink(u, dst))));
+      return c.dsts.map((dst) => {
+        const key = sim.keyOfNode(dst);
+        return Int32Array.from(sim.owner, (p, u) => (p !== sim.part ? -2 : sim.nextLink(u, key)));
+      });
     case "killLink":
       sim.killLink(c.id);
       return null;

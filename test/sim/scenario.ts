@@ -102,7 +102,8 @@ function walk(mesh: Mesh, next: (u: number) => number, src: number, dst: number)
 
 /** The path of primary next hops from src to dst in a one-part simulation, or undefined if it loops or dead-ends. */
 export function followRoute(sim: Simulation, src: number, dst: number): Path | undefined {
-  return walk(sim.mesh, (u) => sim.nextLink(u, dst), src, dst);
+  const key = sim.keyOfNode(dst);
+  return walk(sim.mesh, (u) => sim.nextLink(u, key), src, dst);
 }
 
 /** Lowest total latency from src to every node (Dijkstra over the links still up). */
@@ -126,6 +127,13 @@ function shortest(mesh: Mesh, up: Uint8Array, src: number): Float64Array {
     }
   }
   return dist;
+}
+
+/** Appends `pair` to the list `map` holds for `key`. */
+function addPair(map: Map<number, [number, number][]>, key: number, pair: [number, number]): void {
+  const list = map.get(key);
+  if (list) list.push(pair);
+  else map.set(key, [pair]);
 }
 
 function sum(list: SimStats[]): SimStats {
@@ -186,12 +194,11 @@ async function scenario(
   const run = async (until: number) => {
     now = (await parts.call({ cmd: "run", until }))[0] as number;
   };
+  const wallS = () => ((performance.now() - t0) / 1000).toFixed(1);
   /** Logs a phase's end: simulated time, events so far and wall time. */
   const phase = async (what: string) => {
     const s = await stats();
-    log(
-      `${what}: ${(now / 1000).toFixed(1)} simulated s, ${s.events} events, ${((performance.now() - t0) / 1000).toFixed(1)} s wall`,
-    );
+    log(`${what}: ${(now / 1000).toFixed(1)} simulated s, ${s.events} events, ${wallS()} s wall`);
   };
   const stats = async () => sum(await parts.call({ cmd: "stats" }));
   await parts.call({ cmd: "start" });
@@ -205,7 +212,7 @@ async function scenario(
   }
   const convergenceMs = cold.converged === n ? cold.convergedAt : null;
   log(
-    `converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events, ${((performance.now() - t0) / 1000).toFixed(1)} s wall)`,
+    `converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events, ${wallS()} s wall)`,
   );
   const heap = (await parts.call({ cmd: "heap" })).reduce((x, y) => x + y, 0);
   const memoryPerNodeKiB = heap / n / 1024;
@@ -260,8 +267,8 @@ async function scenario(
       dists.set(a, d);
     }
     stretches.push(path.latency / (d[b] as number));
-    for (const h of path.hops.slice(1, -1)) onPath.set(h, [...(onPath.get(h) ?? []), [a, b]]);
-    for (const id of path.links) onLink.set(id, [...(onLink.get(id) ?? []), [a, b]]);
+    for (const h of path.hops.slice(1, -1)) addPair(onPath, h, [a, b]);
+    for (const id of path.links) addPair(onLink, id, [a, b]);
   }
   stretches.sort((x, y) => x - y);
 
@@ -322,7 +329,8 @@ async function scenario(
     await run(now + 10_000);
   }
   let failover: SimReport["failover"] = null;
-  let deadDestination: SimReport["deadDestination"] = null;
+  /** The flows to the relay that dies, and when each source was told "no route" (ms after the kill). */
+  let deadEnd: { flows: number; told: number[] } | null = null;
   const busiest = [...onPath.entries()].sort((x, y) => y[1].length - x[1].length)[0];
   if (busiest) {
     const [victim, crossing] = busiest;
@@ -339,17 +347,16 @@ async function scenario(
     });
     failover = { ...r, victim };
     await phase("relay failover");
-    const told = noRoute.filter((x) => !Number.isNaN(x));
-    const final = await stats();
-    deadDestination = {
-      flows: doomed.length,
-      meanMs: told.length ? told.reduce((x, y) => x + y, 0) / told.length : 0,
-      maxMs: told.length ? Math.max(...told) : 0,
-      never: doomed.length - told.length,
-      seenTwice: final.deadEndLoops,
-    };
+    deadEnd = { flows: doomed.length, told: noRoute.filter((x) => !Number.isNaN(x)) };
   }
   const final = await stats();
+  const deadDestination: SimReport["deadDestination"] = deadEnd && {
+    flows: deadEnd.flows,
+    meanMs: deadEnd.told.length ? deadEnd.told.reduce((x, y) => x + y, 0) / deadEnd.told.length : 0,
+    maxMs: deadEnd.told.length ? Math.max(...deadEnd.told) : 0,
+    never: deadEnd.flows - deadEnd.told.length,
+    seenTwice: final.deadEndLoops,
+  };
   if (parts.count > 1) {
     const wall = performance.now() - t0;
     log(

@@ -17,7 +17,7 @@
  * so a run gives the same figures however many parts it has.
  */
 
-import { keyOf } from "../../src/mesh/addr-key.ts";
+import { type AddrKey, keyOf } from "../../src/mesh/addr-key.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { NameCache } from "../../src/mesh/name-cache.ts";
 import { CMD_DATA } from "../../src/mesh/packet.ts";
@@ -103,10 +103,9 @@ export function buildMesh(opts: SimOptions): Mesh {
  * mean more waiting at their ends, so short links are kept inside parts:
  * nodes are merged along links in order of latency (shortest first) into
  * groups of at most a sixteenth of the work of a part (or twice the busiest
- * node's), then the groups go
- * to parts largest first, each to the part with the least work so far. A
- * node's work is about its number of links: every flood reaches it once
- * per link.
+ * node's), then the groups go to parts largest first, each to the part with
+ * the least work so far. A node's work is about its number of links: every
+ * flood reaches it once per link.
  */
 export function partition(mesh: Mesh, parts: number): Int32Array {
   const n = mesh.adj.length;
@@ -312,9 +311,12 @@ export interface FlowSpec {
   doomedBase: number;
 }
 
+/** Milliseconds between two rounds of a FlowSpec. */
+const ROUND_MS = 20;
+
 /** Rounds of a FlowSpec. */
 export function flowRounds(spec: FlowSpec): number {
-  return Math.max(0, Math.ceil((spec.end - spec.start) / 20));
+  return Math.max(0, Math.ceil((spec.end - spec.start) / ROUND_MS));
 }
 
 /** What a part saw of the flows: NaN where it saw nothing (another part runs that end). */
@@ -345,7 +347,6 @@ export interface SimStats {
 /** Unix ms the simulated clock starts at, so packet timestamps look real. */
 export const EPOCH = 1_800_000_000_000;
 const FRAME_OVERHEAD = 18;
-const ROUND_MS = 20;
 
 /**
  * A simulation, or one part of a parallel one: it runs the nodes its
@@ -618,7 +619,7 @@ export class Simulation {
     const mine = Math.min(this.queue.peekTime(), this.outMin);
     this.outMin = Number.POSITIVE_INFINITY;
     const ex = this.exchange;
-    if (!ex || ex.parts === 1) return mine;
+    if (!ex) return mine;
     return ex.sync(mine, this.fromOutside);
   }
 
@@ -672,10 +673,15 @@ export class Simulation {
     for (const id of this.mesh.adj[i] as number[]) this.killLink(id);
   }
 
-  /** The link node `u` (run here) sends traffic for node `dst` on, or -1 (no route). */
-  nextLink(u: number, dst: number): number {
+  /** The routing table key of node `dst` (for `nextLink`). */
+  keyOfNode(dst: number): AddrKey {
+    return keyOf(this.ipv6Of(dst));
+  }
+
+  /** The link node `u` (run here) sends traffic on for the node whose key is `dst` (`keyOfNode`), or -1 (no route). */
+  nextLink(u: number, dst: AddrKey): number {
     const node = this.nodes[u] as SimNode;
-    const l = node.router.table.nextHop(keyOf(this.ipv6Of(dst)), -1);
+    const l = node.router.table.nextHop(dst, -1);
     return l < 0 ? -1 : (node.links[l] as SimLink).id;
   }
 
