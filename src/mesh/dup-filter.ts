@@ -29,11 +29,11 @@ function home(h: number, shift: number): number {
   return Math.imul((h - hi * 0x4000_0000) ^ hi, 0x9e3779b1) >>> shift;
 }
 
-/** Numbers per slot in `FloodFilter.entries`, and their offsets (the hash is at 0). */
+/** Numbers per slot in `FloodFilter.entries` (32 bytes: one cache line), and their offsets (the hash is at 0). */
 const ENTRY = 4;
 const UNTIL = 1;
 const FROM = 2;
-const ECHOED = 3;
+const TAG = 3;
 
 /**
  * Floods seen within the window. Each entry lives in a slot of a ring of
@@ -48,22 +48,25 @@ const ECHOED = 3;
  * thousands of floods per node.
  *
  * A slot's numbers sit together in `entries` (hash, expiry, first link,
- * echoed: ENTRY numbers per slot), so a copy's lookup and echo check read
- * one cache line of the ring instead of one per array.
+ * tag: ENTRY numbers per slot), so a copy's lookup, echo check and what it
+ * announced read one cache line of the ring instead of one per array. The
+ * tag is a number the caller chose (the router's route row, see
+ * RoutingTable.tagOf), not an object: following a reference to an object
+ * per copy was a cache miss more, and a ring of references is more for the
+ * garbage collector to visit.
  */
-export class FloodFilter<Ref = unknown> {
+export class FloodFilter {
   private index = new Int32Array(512);
   /** 32 - log2(index.length), for `home`. */
   private shift = 23;
   /**
    * Per slot: the hash, when it expires, the link it first came from (-1:
-   * we originated it), and 1 once a later arrival was echoed back to it.
+   * we originated it, or a later arrival was echoed back to it already), and
+   * its tag (-1: none).
    */
   private entries = new Float64Array(256 * ENTRY);
   /** Slots in the ring. */
   private cap = 256;
-  /** What each flood announced (the router keeps its route; undefined: none, or our own). */
-  private refs: (Ref | undefined)[] = new Array(256);
   private head = 0;
   private count = 0;
   evicted = 0;
@@ -129,12 +132,13 @@ export class FloodFilter<Ref = unknown> {
     }
   }
 
-  /** What was remembered for the flood in `slot`. */
-  refAt(slot: number): Ref | undefined {
-    return this.refs[slot];
+  /** The tag given with the flood in `slot` (-1: none). */
+  tagAt(slot: number): number {
+    return this.entries[slot * ENTRY + TAG] as number;
   }
 
-  add(h: number, now: number, from: number, ref?: Ref): void {
+  /** Remembers flood `h`, first heard on `from` (-1: our own), with `tag` (a number >= 0, or -1). */
+  add(h: number, now: number, from: number, tag = -1): void {
     if (this.position(h) >= 0) return;
     if (this.count === this.maxFloods) {
       this.dropOldest();
@@ -146,8 +150,7 @@ export class FloodFilter<Ref = unknown> {
     this.entries[e] = h;
     this.entries[e + UNTIL] = now + this.windowMs;
     this.entries[e + FROM] = from;
-    this.entries[e + ECHOED] = 0;
-    this.refs[slot] = ref;
+    this.entries[e + TAG] = tag;
     this.insert(h, slot);
     this.count++;
   }
@@ -156,11 +159,9 @@ export class FloodFilter<Ref = unknown> {
     const cap = this.cap;
     const next = Math.min(this.maxFloods, cap * 2);
     const entries = new Float64Array(next * ENTRY);
-    const refs: (Ref | undefined)[] = new Array(next);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % cap;
       entries.set(this.entries.subarray(from * ENTRY, (from + 1) * ENTRY), i * ENTRY);
-      refs[i] = this.refs[from];
     }
     // slots moved: index them afresh, in a table at least twice the ring
     let size = this.index.length;
@@ -169,13 +170,12 @@ export class FloodFilter<Ref = unknown> {
       size *= 2;
       shift--;
     }
-    Object.assign(this, { entries, cap: next, refs, head: 0, index: new Int32Array(size), shift });
+    Object.assign(this, { entries, cap: next, head: 0, index: new Int32Array(size), shift });
     for (let i = 0; i < this.count; i++) this.insert(entries[i * ENTRY] as number, i);
   }
 
   private dropOldest(): void {
     this.removeAt(this.position(this.entries[this.head * ENTRY] as number));
-    this.refs[this.head] = undefined;
     this.head = (this.head + 1) % this.cap;
     this.count--;
   }
@@ -188,8 +188,8 @@ export class FloodFilter<Ref = unknown> {
   echoTarget(slot: number, link: number): number {
     const e = slot * ENTRY;
     const from = this.entries[e + FROM] as number;
-    if (this.entries[e + ECHOED] || from < 0 || from === link) return -1;
-    this.entries[e + ECHOED] = 1;
+    if (from < 0 || from === link) return -1;
+    this.entries[e + FROM] = -1; // echoed: not again
     return from;
   }
 

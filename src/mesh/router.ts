@@ -23,7 +23,7 @@ import {
   VALIDITY_MS,
   writeHeader,
 } from "./packet.ts";
-import { hopOf, type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
+import { type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
 
 export type { Route };
 
@@ -138,7 +138,7 @@ export class Router {
   >;
   private readonly links = new Set<number>();
   private readonly ours = new Set<AddrKey>();
-  private readonly floods: FloodFilter<Route>;
+  private readonly floods: FloodFilter;
   private readonly data: DataFilter;
   private readonly names: NameCache;
   private nextOriginate = 0;
@@ -193,7 +193,7 @@ export class Router {
   linkUp(link: number, now: number): void {
     this.links.add(link);
     for (const r of this.table.values()) {
-      if (r.hops.length === 0 || Math.abs(now - r.ts) > VALIDITY_MS) continue;
+      if (this.table.hopCount(r) === 0 || Math.abs(now - r.ts) > VALIDITY_MS) continue;
       if (this.sendTo(link, r.flood, 0, r.flood.length, false)) this.counters.replayed++;
     }
     if (now - this.lastOriginate >= ORIGINATE_COALESCE_MS) {
@@ -283,14 +283,18 @@ export class Router {
       // Most flood arrivals are copies of one we have (one per neighbour):
       // the filter remembers which route it was, so nothing is parsed again.
       this.counters.duplicateFloods++;
-      const known = this.floods.refAt(seen);
-      if (known !== undefined) {
-        // the route object itself, unless it expired since (then look it up
-        // again: a copy of a flood never creates a route)
-        const r = known.removed ? this.table.get(known.key) : known;
-        if (r !== undefined) {
-          const u = this.table.update(r, undefined, "name", undefined, ts, link, now, b, off, len);
-          this.report(u, r, link);
+      const tag = this.floods.tagAt(seen);
+      if (tag >= 0) {
+        let row = this.table.rowOfTag(tag);
+        if (row < 0) {
+          // the route expired since: look it up again (a copy of a flood never creates a route)
+          const key = this.floodKey(cmd, b, off, len);
+          const r = key === undefined ? undefined : this.table.get(key);
+          row = r ? r.row : -1;
+        }
+        if (row >= 0) {
+          const u = this.table.updateRow(row, ts, link, now, b, off, len);
+          if (u !== "none") this.report(u, this.table.routeAt(row), link);
         }
       }
       // A second path to the origin exists through `link`; the neighbour we
@@ -308,7 +312,7 @@ export class Router {
     let kind: RouteKind = "name";
     let name: string | undefined;
     if (cmd === CMD_NAME) {
-      const info = this.names.find(b, body, bodyLen) ?? this.learnName(b, body, bodyLen);
+      const info = this.nameInfo(b, body, bodyLen);
       if (info !== undefined) {
         // the cached name and key: routes keep the same strings, not one
         // more of each per flood (and equal keys compare by identity)
@@ -339,7 +343,7 @@ export class Router {
       }
       this.report(u, route as Route, link);
     }
-    this.floods.add(h, now, link, route);
+    this.floods.add(h, now, link, route ? this.table.tagOf(route) : -1);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
@@ -360,6 +364,20 @@ export class Router {
     if (u === "added") this.out.routeAdded(r);
     else if (u === "changed") this.out.routeChanged(r);
     else this.out.routeBackup?.(r, link);
+  }
+
+  /** A name flood's name, address and key (undefined: not UTF-8). */
+  private nameInfo(b: Uint8Array, off: number, len: number): NameInfo | undefined {
+    return this.names.find(b, off, len) ?? this.learnName(b, off, len);
+  }
+
+  /** The route key a flood announces (undefined: a body that announces none). */
+  private floodKey(cmd: number, b: Uint8Array, off: number, len: number): AddrKey | undefined {
+    const body = off + HEADER;
+    const bodyLen = len - HEADER;
+    if (cmd === CMD_NAME) return this.nameInfo(b, body, bodyLen)?.key;
+    const want = cmd === CMD_IPV6 ? 16 : 4;
+    return bodyLen === want ? addrKey(b, body, want) : undefined;
   }
 
   /** A name flood's name not in the cache: decoded, derived and cached (undefined: not UTF-8). */
@@ -465,7 +483,7 @@ export class Router {
     }
     const r = this.live(key, now);
     if (r && from >= 0) this.demote(r, from);
-    const hop = r ? hopOf(r, from) : -1;
+    const hop = r ? this.table.hopOf(r, from) : -1;
     if (hop >= 0) {
       this.data.markSent(hop);
       if (this.sendTo(hop, b, off, len, true)) this.counters.dataForwarded++;
@@ -502,7 +520,8 @@ export class Router {
     }
     this.counters.dataFromLocal++;
     const key = this.dataKey(ipPacket, off + dest.offset, dest.length);
-    const hop = this.live(key, now)?.hops[0] ?? -1;
+    const r = this.live(key, now);
+    const hop = r ? this.table.hopOf(r, -1) : -1;
     if (hop < 0) {
       this.counters.dataNoRoute++;
       return "no-route";

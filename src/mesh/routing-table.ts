@@ -9,6 +9,16 @@
  * waiting for a flood. A route with no hops left is unreachable but kept
  * until its validity window passes, so its timestamp still orders floods.
  *
+ * Layout: what every flood copy reads and writes (timestamp, hops, fresh
+ * count, hold) lives in one row of numbers per route in a typed array, not
+ * in a route object with an array of hops. A router of a 1,000-node mesh
+ * sees each flood once per link, for a thousand routes; in a simulator of
+ * a thousand such routers, the object, its hops array and their storage
+ * were three cache misses per copy (four times the cost of a copy whose
+ * state is in cache) and a million objects more for the collector. A
+ * `Route` object remains each destination's identity and what the outside
+ * reads (through getters, copies where they return arrays).
+ *
  * Route hold: equally good neighbours deliver each new flood within a
  * millisecond or two of each other in whatever order the jitter of the day
  * gives, and first-arrival alone made the primary flip every few floods.
@@ -20,27 +30,62 @@ import type { AddrKey } from "./addr-key.ts";
 
 export type RouteKind = "name" | "ipv6" | "ipv4";
 
-export interface Route {
-  readonly key: AddrKey;
-  /** 4 or 16 address bytes. */
-  readonly addr: Uint8Array;
-  kind: RouteKind;
-  /** The node name, when the route came from a name flood. */
-  name: string | undefined;
-  /** Timestamp (origin clock, unix ms) of the newest flood. */
-  ts: number;
-  /** Our clock when the newest flood arrived. */
-  heardAt: number;
-  /** Next-hop links, best first. */
-  hops: number[];
-  /** How many of `hops` carried the newest flood. */
-  fresh: number;
-  /** The newest flood packet itself, replayed to links that come up. */
-  flood: Uint8Array;
+/** Columns of a route's row in `RoutingTable.rows`; its hops follow from HOPS on, best first. */
+const TS = 0;
+const HEARD = 1;
+const PENDING = 2;
+const FRESH = 3;
+const COUNT = 4;
+/** Bumped when the row is freed: tags of the route that had it no longer match. */
+const GEN = 5;
+const HOPS = 6;
+/** A tag is `generation * ROW_SPAN + row` (exact in a double up to 2^27 generations). */
+const ROW_SPAN = 2 ** 26;
+
+export class Route {
   /** Set when the route left the table (expired): references held elsewhere are stale. */
-  removed: boolean;
+  removed = false;
+  /** Its row's numbers as they were when it left the table (the getters read these then). */
+  snapshot: Float64Array | undefined = undefined;
+
+  constructor(
+    readonly key: AddrKey,
+    /** 4 or 16 address bytes. */
+    readonly addr: Uint8Array,
+    public kind: RouteKind,
+    /** The node name, when the route came from a name flood. */
+    public name: string | undefined,
+    /** The newest flood packet itself, replayed to links that come up. */
+    public flood: Uint8Array,
+    private readonly table: RoutingTable,
+    /** Its row in the table (see RoutingTable.rows). */
+    readonly row: number,
+  ) {}
+
+  /** Timestamp (origin clock, unix ms) of the newest flood. */
+  get ts(): number {
+    return this.table.read(this, TS);
+  }
+
+  /** Our clock when the newest flood arrived. */
+  get heardAt(): number {
+    return this.table.read(this, HEARD);
+  }
+
+  /** Next-hop links, best first (a copy). */
+  get hops(): number[] {
+    return this.table.hopsOf(this);
+  }
+
+  /** How many of `hops` carried the newest flood. */
+  get fresh(): number {
+    return this.table.read(this, FRESH);
+  }
+
   /** When a newer flood came first by another hop while the primary is held (0: not held). */
-  pendingSince: number;
+  get pendingSince(): number {
+    return this.table.read(this, PENDING);
+  }
 }
 
 /**
@@ -52,32 +97,20 @@ export type Update = "added" | "changed" | "backup" | "held" | "none";
 /** Keeps bytes beyond the call that delivered them (a copy, unless they are immutable). */
 export type Retain = (b: Uint8Array, off: number, len: number) => Uint8Array;
 
-/**
- * Moves `link` from `hops[from]` (-1: not there yet, it is added) to
- * `hops[to]`, shifting the hops between; the same as two splices without
- * the two arrays they allocate (this runs for every flood copy).
- */
-function place(hops: number[], link: number, from: number, to: number): void {
-  let i = from;
-  if (i < 0) {
-    i = hops.length;
-    hops.push(link);
-  }
-  for (; i > to; i--) hops[i] = hops[i - 1] as number;
-  for (; i < to; i++) hops[i] = hops[i + 1] as number;
-  hops[to] = link;
-}
-
-/** The best of `r`'s hops other than `except` (the link a packet came in on), or -1. */
-export function hopOf(r: Route, except: number): number {
-  for (const h of r.hops) if (h !== except) return h;
-  return -1;
-}
-
 export class RoutingTable {
   private readonly routes = new Map<AddrKey, Route>();
+  /** The route in each row (undefined: free). */
+  private readonly byRow: (Route | undefined)[] = [];
+  /** Per row: the columns above, then room for `stride - HOPS` hops. */
+  private rows = new Float64Array(0);
+  private stride = HOPS + 2;
+  /** Rows handed out so far (free ones included); rows beyond are blank. */
+  private top = 0;
+  private readonly freeRows: number[] = [];
   /** No route was heard from before this (a lower bound: refreshes only move `heardAt` on). */
   private oldestHeard = Number.POSITIVE_INFINITY;
+  /** Rows whose primary is held (see `update`), in the order the holds began. */
+  private readonly held = new Set<number>();
 
   constructor(
     private readonly retain: Retain = (b, off, len) => b.slice(off, off + len),
@@ -85,32 +118,28 @@ export class RoutingTable {
     private readonly holdMs = 0,
   ) {}
 
-  /** Routes whose primary is held (see `update`), in the order the holds began. */
-  private readonly held = new Set<Route>();
-
   /** When `settle` next has work (Infinity: no primary is held). */
   get nextSettle(): number {
-    for (const r of this.held) return r.pendingSince + this.holdMs + 1;
+    for (const row of this.held) return (this.rows[row * this.stride + PENDING] as number) + this.holdMs + 1;
     return Number.POSITIVE_INFINITY;
   }
 
   /** Held primaries that did not deliver the newest flood in time lose their place; returns those routes. */
   settle(now: number): Route[] {
     const changed: Route[] = [];
-    for (const r of this.held) {
-      if (now - r.pendingSince <= this.holdMs) break; // holds begin in time order
-      this.held.delete(r);
-      r.pendingSince = 0;
-      if (r.fresh > 0) r.fresh--;
-      if (r.hops.length > 0) place(r.hops, r.hops[0] as number, 0, r.fresh);
-      changed.push(r);
+    const rows = this.rows;
+    for (const row of this.held) {
+      const base = row * this.stride;
+      if (now - (rows[base + PENDING] as number) <= this.holdMs) break; // holds begin in time order
+      this.held.delete(row);
+      rows[base + PENDING] = 0;
+      const fresh = rows[base + FRESH] as number;
+      if (fresh > 0) rows[base + FRESH] = fresh - 1;
+      if ((rows[base + COUNT] as number) > 0)
+        this.place(base, rows[base + HOPS] as number, 0, rows[base + FRESH] as number);
+      changed.push(this.byRow[row] as Route);
     }
     return changed;
-  }
-
-  private release(r: Route): void {
-    r.pendingSince = 0;
-    this.held.delete(r);
   }
 
   get size(): number {
@@ -125,12 +154,51 @@ export class RoutingTable {
     return this.routes.values();
   }
 
+  /** A number naming `r` for as long as it stays in the table (see `rowOfTag`). */
+  tagOf(r: Route): number {
+    return (this.rows[r.row * this.stride + GEN] as number) * ROW_SPAN + r.row;
+  }
+
+  /** The row of the route a tag named, or -1 if that route has left the table since. */
+  rowOfTag(tag: number): number {
+    const gen = Math.floor(tag / ROW_SPAN);
+    const row = tag - gen * ROW_SPAN;
+    // a freed row moved on to its next generation (and tags are only made of rows in use)
+    return row < this.top && this.rows[row * this.stride + GEN] === gen ? row : -1;
+  }
+
+  /** The route in `row` (one handed out by `rowOfTag`). */
+  routeAt(row: number): Route {
+    return this.byRow[row] as Route;
+  }
+
+  /** Column `c` of `r`'s row (@internal: Route's getters). */
+  read(r: Route, c: number): number {
+    const s = r.snapshot;
+    return (s ? s[c] : this.rows[r.row * this.stride + c]) as number;
+  }
+
+  /** `r`'s hops as an array (@internal: Route's getter). */
+  hopsOf(r: Route): number[] {
+    const s = r.snapshot;
+    const rows = s ?? this.rows;
+    const base = s ? 0 : r.row * this.stride;
+    const hops: number[] = [];
+    for (let i = 0; i < (rows[base + COUNT] as number); i++) hops.push(rows[base + HOPS + i] as number);
+    return hops;
+  }
+
+  /** How many hops `r` has (0: unreachable). */
+  hopCount(r: Route): number {
+    return this.read(r, COUNT);
+  }
+
   /**
    * Records that a flood for `key` with timestamp `ts` arrived on `link`;
    * the flood is `b[off, off+len)`, kept (through `retain`) only when it
    * becomes the route's newest. `addr` undefined: a copy of a flood already
    * learned, which may rank a hop but never creates a route or changes its
-   * kind. Allocates nothing unless the route changes.
+   * kind. Allocates nothing unless the route is new.
    */
   learn(
     key: AddrKey,
@@ -144,32 +212,25 @@ export class RoutingTable {
     off: number,
     len: number,
   ): Update {
-    const r = this.routes.get(key);
-    if (!r) {
-      if (addr === undefined) return "none";
-      const flood = this.retain(b, off, len);
-      if (now < this.oldestHeard) this.oldestHeard = now;
-      // every field set from the start: a route keeps one shape (a property
-      // added later would make every access to routes polymorphic)
-      this.routes.set(key, {
-        key,
-        addr,
-        kind,
-        name,
-        ts,
-        heardAt: now,
-        hops: [link],
-        fresh: 1,
-        flood,
-        removed: false,
-        pendingSince: 0,
-      });
-      return "added";
-    }
-    return this.update(r, addr, kind, name, ts, link, now, b, off, len);
+    const known = this.routes.get(key);
+    if (known) return this.apply(known.row, addr, kind, name, ts, link, now, b, off, len);
+    if (addr === undefined) return "none";
+    const row = this.newRow();
+    if (now < this.oldestHeard) this.oldestHeard = now;
+    const r = new Route(key, addr, kind, name, this.retain(b, off, len), this, row);
+    this.routes.set(key, r);
+    this.byRow[row] = r;
+    const base = row * this.stride;
+    const rows = this.rows;
+    rows[base + TS] = ts;
+    rows[base + HEARD] = now;
+    rows[base + FRESH] = 1;
+    rows[base + COUNT] = 1;
+    rows[base + HOPS] = link;
+    return "added";
   }
 
-  /** `learn` for a route already in hand (a flood filter remembers which route a flood was). */
+  /** `learn` for a route already in hand. */
   update(
     r: Route,
     addr: Uint8Array | undefined,
@@ -182,10 +243,36 @@ export class RoutingTable {
     off: number,
     len: number,
   ): Update {
-    if (ts > r.ts) {
-      const before = r.hops[0];
-      r.ts = ts;
-      r.heardAt = now;
+    return this.apply(r.row, addr, kind, name, ts, link, now, b, off, len);
+  }
+
+  /** `update` for a copy of a flood already learned, by the row its tag named (the router's hot path). */
+  updateRow(row: number, ts: number, link: number, now: number, b: Uint8Array, off: number, len: number): Update {
+    return this.apply(row, undefined, "name", undefined, ts, link, now, b, off, len);
+  }
+
+  private apply(
+    row: number,
+    addr: Uint8Array | undefined,
+    kind: RouteKind,
+    name: string | undefined,
+    ts: number,
+    link: number,
+    now: number,
+    b: Uint8Array,
+    off: number,
+    len: number,
+  ): Update {
+    let base = row * this.stride;
+    const rts = this.rows[base + TS] as number;
+    if (ts > rts) {
+      const r = this.byRow[row] as Route;
+      const i = this.indexOf(base, link);
+      if (i < 0) base = this.room(row);
+      const rows = this.rows;
+      const before = (rows[base + COUNT] as number) > 0 ? (rows[base + HOPS] as number) : -1;
+      rows[base + TS] = ts;
+      rows[base + HEARD] = now;
       if (now < this.oldestHeard) this.oldestHeard = now; // the clock went back
       if (addr !== undefined) {
         r.kind = kind;
@@ -194,46 +281,135 @@ export class RoutingTable {
         if (name !== undefined && name !== r.name) r.name = name;
       }
       r.flood = this.retain(b, off, len);
-      const i = r.hops.indexOf(link);
-      if (this.holdMs > 0 && before !== undefined && before !== link && r.fresh > 0 && !r.pendingSince) {
+      const pending = rows[base + PENDING] as number;
+      if (this.holdMs > 0 && before >= 0 && before !== link && (rows[base + FRESH] as number) > 0 && !pending) {
         // The primary carried the previous flood: give it holdMs to deliver
         // this one too before a near-tie moves the route (no flapping between
         // equally good neighbours). It stays first meanwhile; `link` is next.
         // A primary still held from the flood before has had its chance.
-        place(r.hops, link, i, 1);
-        r.fresh = 2;
-        r.pendingSince = now;
-        this.held.add(r);
+        this.place(base, link, i, 1);
+        rows[base + FRESH] = 2;
+        rows[base + PENDING] = now;
+        this.held.add(row);
         return "held";
       }
-      place(r.hops, link, i, 0);
-      r.fresh = 1;
-      if (r.pendingSince) this.release(r);
+      this.place(base, link, i, 0);
+      rows[base + FRESH] = 1;
+      if (pending) this.release(row, base);
       return before === link ? "none" : "changed";
     }
-    if (ts === r.ts) {
-      const i = r.hops.indexOf(link);
-      if (i === 0 && r.pendingSince) {
+    if (ts === rts) {
+      const i = this.indexOf(base, link);
+      const rows = this.rows;
+      if (i === 0 && rows[base + PENDING]) {
         // the held primary delivered the newest flood: in time it keeps its place
-        const late = now - r.pendingSince > this.holdMs;
-        this.release(r);
+        const late = now - (rows[base + PENDING] as number) > this.holdMs;
+        this.release(row, base);
         if (!late) return "none";
-        place(r.hops, link, 0, r.fresh - 1);
+        this.place(base, link, 0, (rows[base + FRESH] as number) - 1);
         return "changed";
       }
-      if (i >= 0 && i < r.fresh) return "none";
-      place(r.hops, link, i, r.fresh);
-      r.fresh++;
-      if (r.hops[0] === link) return "changed";
+      const fresh = rows[base + FRESH] as number;
+      if (i >= 0 && i < fresh) return "none";
+      if (i < 0) base = this.room(row);
+      this.place(base, link, i, fresh);
+      this.rows[base + FRESH] = fresh + 1;
+      if (this.rows[base + HOPS] === link) return "changed";
       return i < 0 ? "backup" : "none"; // a known hop re-ranked is not news
     }
     return "none";
   }
 
+  /** Where `link` is among the hops of the row at `base`, or -1. */
+  private indexOf(base: number, link: number): number {
+    const rows = this.rows;
+    const n = rows[base + COUNT] as number;
+    for (let i = 0; i < n; i++) if (rows[base + HOPS + i] === link) return i;
+    return -1;
+  }
+
+  /**
+   * Moves `link` from hop `from` (-1: not there yet, it is added; `room`
+   * made space) to hop `to`, shifting the hops between (this runs for
+   * every flood copy).
+   */
+  private place(base: number, link: number, from: number, to: number): void {
+    const rows = this.rows;
+    const h = base + HOPS;
+    let i = from;
+    if (i < 0) {
+      i = rows[base + COUNT] as number;
+      rows[base + COUNT] = i + 1;
+    }
+    for (; i > to; i--) rows[h + i] = rows[h + i - 1] as number;
+    for (; i < to; i++) rows[h + i] = rows[h + i + 1] as number;
+    rows[h + to] = link;
+  }
+
+  /** Makes room for one more hop in `row`; returns the row's base (rows move when they widen). */
+  private room(row: number): number {
+    if ((this.rows[row * this.stride + COUNT] as number) === this.stride - HOPS) {
+      // two more (rare: a route gets at most one hop per link), so rows stay as narrow as the links allow
+      this.relayout(this.rows.length / this.stride, this.stride + 2);
+    }
+    return row * this.stride;
+  }
+
+  /** A blank row for a new route (reusing a freed one: its generation stays). */
+  private newRow(): number {
+    const free = this.freeRows.pop();
+    if (free !== undefined) {
+      const base = free * this.stride;
+      const gen = this.rows[base + GEN] as number;
+      this.rows.fill(0, base, base + this.stride);
+      this.rows[base + GEN] = gen;
+      return free;
+    }
+    if (this.top * this.stride === this.rows.length) this.relayout(Math.max(16, 2 * this.top), this.stride);
+    this.byRow.push(undefined);
+    return this.top++;
+  }
+
+  /** Copies the rows into an array of `capacity` rows of `stride` numbers. */
+  private relayout(capacity: number, stride: number): void {
+    const next = new Float64Array(capacity * stride);
+    const old = this.rows;
+    const was = this.stride;
+    for (let r = 0; r < this.top; r++) next.set(old.subarray(r * was, r * was + was), r * stride);
+    this.rows = next;
+    this.stride = stride;
+  }
+
+  /** The best hop of `row` other than `except` (the link a packet came in on), or -1. */
+  private hopIn(base: number, except: number): number {
+    const rows = this.rows;
+    const n = rows[base + COUNT] as number;
+    for (let i = 0; i < n; i++) {
+      const h = rows[base + HOPS + i] as number;
+      if (h !== except) return h;
+    }
+    return -1;
+  }
+
+  /** The best of `r`'s hops other than `except` (the link a packet came in on), or -1. */
+  hopOf(r: Route, except: number): number {
+    const s = r.snapshot;
+    if (s) {
+      for (let i = 0; i < (s[COUNT] as number); i++) if (s[HOPS + i] !== except) return s[HOPS + i] as number;
+      return -1;
+    }
+    return this.hopIn(r.row * this.stride, except);
+  }
+
   /** The best hop for `key` other than `except`, or -1. */
   nextHop(key: AddrKey, except: number): number {
     const r = this.routes.get(key);
-    return r ? hopOf(r, except) : -1;
+    return r ? this.hopIn(r.row * this.stride, except) : -1;
+  }
+
+  private release(row: number, base: number): void {
+    this.rows[base + PENDING] = 0;
+    this.held.delete(row);
   }
 
   /** Removes `link` from every route; returns the routes whose primary changed. */
@@ -249,10 +425,16 @@ export class RoutingTable {
    * A held primary that leaves is no longer held.
    */
   cutHop(r: Route, link: number): number {
-    const i = r.hops.indexOf(link);
+    if (r.removed) return -1;
+    const base = r.row * this.stride;
+    const i = this.indexOf(base, link);
     if (i < 0) return -1;
-    r.hops.splice(i, 1);
-    this.left(r, i);
+    const rows = this.rows;
+    const n = (rows[base + COUNT] as number) - 1;
+    for (let j = i; j < n; j++) rows[base + HOPS + j] = rows[base + HOPS + j + 1] as number;
+    rows[base + HOPS + n] = 0;
+    rows[base + COUNT] = n;
+    this.left(r.row, base, i);
     return i;
   }
 
@@ -262,18 +444,21 @@ export class RoutingTable {
    * or -1 when it was not a hop or already last.
    */
   demoteHop(r: Route, link: number): number {
-    const i = r.hops.indexOf(link);
-    if (i < 0 || i === r.hops.length - 1) return -1;
-    r.hops.splice(i, 1);
-    r.hops.push(link);
-    this.left(r, i);
+    if (r.removed) return -1;
+    const base = r.row * this.stride;
+    const i = this.indexOf(base, link);
+    const last = (this.rows[base + COUNT] as number) - 1;
+    if (i < 0 || i === last) return -1;
+    this.place(base, link, i, last);
+    this.left(r.row, base, i);
     return i;
   }
 
   /** Bookkeeping after the hop at `i` left its place: the fresh count, and the hold of a primary. */
-  private left(r: Route, i: number): void {
-    if (i < r.fresh) r.fresh--;
-    if (i === 0 && r.pendingSince) this.release(r);
+  private left(row: number, base: number, i: number): void {
+    const rows = this.rows;
+    if (i < (rows[base + FRESH] as number)) rows[base + FRESH] = (rows[base + FRESH] as number) - 1;
+    if (i === 0 && rows[base + PENDING]) this.release(row, base);
   }
 
   /** Removes and returns routes not refreshed within `windowMs`. */
@@ -282,15 +467,23 @@ export class RoutingTable {
     // runs every tick: scan only when the oldest route may have run out
     if (now - this.oldestHeard <= windowMs) return gone;
     let oldest = Number.POSITIVE_INFINITY;
+    const rows = this.rows;
     for (const r of this.routes.values()) {
-      if (now - r.heardAt <= windowMs) {
-        if (r.heardAt < oldest) oldest = r.heardAt;
-      } else {
-        this.routes.delete(r.key);
-        if (r.pendingSince) this.release(r);
-        r.removed = true;
-        gone.push(r);
+      const base = r.row * this.stride;
+      const heardAt = rows[base + HEARD] as number;
+      if (now - heardAt <= windowMs) {
+        if (heardAt < oldest) oldest = heardAt;
+        continue;
       }
+      this.routes.delete(r.key);
+      if (rows[base + PENDING]) this.release(r.row, base);
+      r.snapshot = rows.slice(base, base + HOPS + (rows[base + COUNT] as number));
+      r.removed = true;
+      // the row is free, in its next generation: tags of this route stop matching
+      this.byRow[r.row] = undefined;
+      rows[base + GEN] = (rows[base + GEN] as number) + 1;
+      this.freeRows.push(r.row);
+      gone.push(r);
     }
     this.oldestHeard = oldest;
     return gone;

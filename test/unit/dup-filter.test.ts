@@ -43,7 +43,7 @@ test("flood filter: finds and forgets full-width hashes, also when they crowd on
       fc.array(fc.tuple(pool, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 4 })), { maxLength: 600 }),
       fc.integer({ min: 1, max: 700 }),
       (ops, cap) => {
-        const f = new FloodFilter<number>(100, cap);
+        const f = new FloodFilter(100, cap);
         const model: { h: number; until: number; ref: number }[] = [];
         let now = 0;
         for (const [h, dt, ref] of ops) {
@@ -61,7 +61,7 @@ test("flood filter: finds and forgets full-width hashes, also when they crowd on
           const m = model.find((x) => x.h === h);
           const slot = f.find(h);
           expect(slot >= 0).toBe(m !== undefined);
-          if (m) expect(f.refAt(slot)).toBe(m.ref);
+          if (m) expect(f.tagAt(slot)).toBe(m.ref);
         }
       },
     ),

@@ -92,6 +92,30 @@ describe("floods", () => {
     expect(out.events).toEqual(["added bob via 1", "changed bob via 2"]);
   });
 
+  test("a copy of a flood whose route expired never touches the route that took its place", () => {
+    // An older flood of alice's, heard late, is remembered for the window
+    // while alice's route (not refreshed by it) expires; bob's route then
+    // gets the table row alice had. A copy of that old flood must not
+    // update bob (the flood filter names routes by row, with a generation).
+    const { router, out } = up([1, 2]);
+    const newer = nameFlood("alice", T + 50_000);
+    const older = nameFlood("alice", T + 10_000);
+    const bob = nameFlood("bob", T + 5_000);
+    router.receive(1, newer, 0, newer.length, T);
+    router.receive(1, older, 0, older.length, T + 100_000);
+    router.tick(T + VALIDITY_MS + 1_000);
+    expect(out.events).toEqual(["added alice via 1", "removed alice"]);
+    router.receive(1, bob, 0, bob.length, T + VALIDITY_MS + 1_000);
+    const copies = router.counters.duplicateFloods;
+    router.receive(2, older, 0, older.length, T + VALIDITY_MS + 2_000);
+    expect(router.counters.duplicateFloods).toBe(copies + 1);
+    const r = router.table.get(keyOf(nameToIpv6("bob")));
+    expect(r?.hops).toEqual([1]);
+    expect(r?.ts).toBe(T + 5_000);
+    expect(router.table.get(keyOf(nameToIpv6("alice")))).toBeUndefined();
+    expect(out.events).toEqual(["added alice via 1", "removed alice", "added bob via 1"]);
+  });
+
   test("stale floods are dropped and their clock offset reported", () => {
     const { router, out } = up([1, 2]);
     const old = nameFlood("carol", T - VALIDITY_MS - 1);
