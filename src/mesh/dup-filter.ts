@@ -159,9 +159,11 @@ export class FloodFilter {
     const cap = this.cap;
     const next = Math.min(this.maxFloods, cap * 2);
     const entries = new Float64Array(next * ENTRY);
+    const old = this.entries;
     for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) % cap;
-      entries.set(this.entries.subarray(from * ENTRY, (from + 1) * ENTRY), i * ENTRY);
+      const from = ((this.head + i) % cap) * ENTRY;
+      // number by number: a subarray per slot was an object per flood for the collector
+      for (let k = 0; k < ENTRY; k++) entries[i * ENTRY + k] = old[from + k] as number;
     }
     // slots moved: index them afresh, in a table at least twice the ring
     let size = this.index.length;

@@ -375,7 +375,7 @@ export class RoutingTable {
     const next = new Float64Array(capacity * stride);
     const old = this.rows;
     const was = this.stride;
-    for (let r = 0; r < this.top; r++) next.set(old.subarray(r * was, r * was + was), r * stride);
+    for (let r = 0; r < this.top; r++) for (let k = 0; k < was; k++) next[r * stride + k] = old[r * was + k] as number;
     this.rows = next;
     this.stride = stride;
   }
