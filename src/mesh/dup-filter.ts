@@ -29,43 +29,45 @@ function home(h: number, shift: number): number {
   return Math.imul((h - hi * 0x4000_0000) ^ hi, 0x9e3779b1) >>> shift;
 }
 
-/** Numbers per slot in `FloodFilter.entries` (32 bytes: one cache line), and their offsets (the hash is at 0). */
-const ENTRY = 4;
-const UNTIL = 1;
-const FROM = 2;
-const TAG = 3;
+/**
+ * Numbers per record in `FloodFilter.table`, and their offsets: three used,
+ * one of padding so that a record (32 bytes) never straddles cache lines.
+ */
+const RECORD = 4;
+/** The hash + 1 (0: an empty position). */
+const KEY = 0;
+const FROM = 1;
+const TAG = 2;
 
 /**
- * Floods seen within the window. Each entry lives in a slot of a ring of
- * typed arrays (no object per flood: a large mesh keeps about 24 floods
- * per node per 3 minutes, all of them here), in arrival order, so expiry
- * and eviction take the oldest in O(1). The ring grows up to `maxFloods`.
+ * Floods seen within the window, in an open-addressing hash table (linear
+ * probing, at most half full) whose positions hold the flood's numbers
+ * themselves: its hash, the link it first came from and the caller's tag.
+ * A copy of a flood (most arrivals: one per neighbour) costs one probe that
+ * lands on the line holding everything it needs. The table used to hold
+ * slot numbers of a ring where the numbers were: two cache misses, one
+ * waiting for the other, on every copy of a large mesh (a 1,000-node mesh
+ * keeps thousands of floods per node, far more than any cache holds).
  *
- * Hashes find their slot through `index`, an open-addressing table (linear
- * probing, at most half full) of slot + 1, 0 for empty: 8 bytes per flood
- * where a Map took about 40 and a few scattered cache lines per lookup.
- * Every flood copy arriving looks here, and a 1,000-node mesh keeps
- * thousands of floods per node.
+ * Arrival order (for expiry and eviction, oldest first, in O(1)) is a ring
+ * of (hash, expiry) pairs beside the table, read only there. Nothing is an
+ * object per flood, and the table and ring grow up to `maxFloods`.
  *
- * A slot's numbers sit together in `entries` (hash, expiry, first link,
- * tag: ENTRY numbers per slot), so a copy's lookup, echo check and what it
- * announced read one cache line of the ring instead of one per array. The
- * tag is a number the caller chose (the router's route row, see
+ * The tag is a number the caller chose (the router's route row, see
  * RoutingTable.tagOf), not an object: following a reference to an object
- * per copy was a cache miss more, and a ring of references is more for the
- * garbage collector to visit.
+ * per copy was a cache miss more, and a table of references is more for
+ * the garbage collector to visit.
  */
 export class FloodFilter {
-  private index = new Int32Array(512);
-  /** 32 - log2(index.length), for `home`. */
+  /** Per position: RECORD numbers (see KEY, FROM, TAG). */
+  private table = new Float64Array(512 * RECORD);
+  /** Positions in `table` - 1 (a power of two, at least twice the ring). */
+  private mask = 511;
+  /** 32 - log2(positions), for `home`. */
   private shift = 23;
-  /**
-   * Per slot: the hash, when it expires, the link it first came from (-1:
-   * we originated it, or a later arrival was echoed back to it already), and
-   * its tag (-1: none).
-   */
-  private entries = new Float64Array(256 * ENTRY);
-  /** Slots in the ring. */
+  /** Per flood in arrival order: its hash and when it expires. */
+  private ring = new Float64Array(256 * 2);
+  /** Floods the ring holds. */
   private cap = 256;
   private head = 0;
   private count = 0;
@@ -80,124 +82,125 @@ export class FloodFilter {
     return this.find(h) >= 0;
   }
 
-  /** The slot of flood `h`, or -1. */
+  /**
+   * The position of flood `h` (for `tagAt` and `echoTarget`, valid until
+   * the next `add` or `expire`), or -1.
+   */
   find(h: number): number {
-    const p = this.position(h);
-    return p < 0 ? -1 : (this.index[p] as number) - 1;
-  }
-
-  /** Where `h` is in `index`, or -1. */
-  private position(h: number): number {
-    const index = this.index;
-    const entries = this.entries;
-    const mask = index.length - 1;
-    for (let i = home(h, this.shift); ; i = (i + 1) & mask) {
-      const s = index[i] as number;
-      if (s === 0) return -1;
-      if (entries[(s - 1) * ENTRY] === h) return i;
+    const table = this.table;
+    const key = h + 1;
+    for (let i = home(h, this.shift); ; i = (i + 1) & this.mask) {
+      const k = table[i * RECORD] as number;
+      if (k === key) return i;
+      if (k === 0) return -1;
     }
   }
 
-  /** Enters `slot` (holding hash `h`, not in the index yet) into `index`. */
-  private insert(h: number, slot: number): void {
-    const index = this.index;
-    const mask = index.length - 1;
+  /** Writes a record at the first empty position of `h`'s probe run. */
+  private insert(h: number, from: number, tag: number): void {
+    const table = this.table;
     let i = home(h, this.shift);
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = slot + 1;
+    while (table[i * RECORD] !== 0) i = (i + 1) & this.mask;
+    const r = i * RECORD;
+    table[r + KEY] = h + 1;
+    table[r + FROM] = from;
+    table[r + TAG] = tag;
   }
 
   /**
-   * Empties `index[p]`, then moves later entries of its probe run back into
-   * the gap where their probe would otherwise stop short of them (the usual
-   * deletion for linear probing: no tombstones to clean up later).
+   * Empties position `p`, then moves later records of its probe run back
+   * into the gap where their probe would otherwise stop short of them (the
+   * usual deletion for linear probing: no tombstones to clean up later).
    */
   private removeAt(p: number): void {
-    const index = this.index;
-    const entries = this.entries;
-    const mask = index.length - 1;
+    const table = this.table;
+    const mask = this.mask;
     let gap = p;
-    index[gap] = 0;
+    table[gap * RECORD] = 0;
     for (let j = (gap + 1) & mask; ; j = (j + 1) & mask) {
-      const s = index[j] as number;
-      if (s === 0) return;
-      const k = home(entries[(s - 1) * ENTRY] as number, this.shift);
-      // the entry at j may fill the gap unless its home lies after the gap, up to j (cyclically)
-      const stays = gap <= j ? gap < k && k <= j : gap < k || k <= j;
+      const k = table[j * RECORD] as number;
+      if (k === 0) return;
+      const at = home(k - 1, this.shift);
+      // the record at j may fill the gap unless its home lies after the gap, up to j (cyclically)
+      const stays = gap <= j ? gap < at && at <= j : gap < at || at <= j;
       if (!stays) {
-        index[gap] = s;
-        index[j] = 0;
+        table[gap * RECORD + KEY] = k;
+        table[gap * RECORD + FROM] = table[j * RECORD + FROM] as number;
+        table[gap * RECORD + TAG] = table[j * RECORD + TAG] as number;
+        table[j * RECORD] = 0;
         gap = j;
       }
     }
   }
 
-  /** The tag given with the flood in `slot` (-1: none). */
-  tagAt(slot: number): number {
-    return this.entries[slot * ENTRY + TAG] as number;
+  /** The tag given with the flood at position `p` (-1: none). */
+  tagAt(p: number): number {
+    return this.table[p * RECORD + TAG] as number;
   }
 
   /** Remembers flood `h`, first heard on `from` (-1: our own), with `tag` (a number >= 0, or -1). */
   add(h: number, now: number, from: number, tag = -1): void {
-    if (this.position(h) >= 0) return;
+    if (this.find(h) >= 0) return;
     if (this.count === this.maxFloods) {
       this.dropOldest();
       this.evicted++;
     }
     if (this.count === this.cap) this.grow();
-    const slot = (this.head + this.count) % this.cap;
-    const e = slot * ENTRY;
-    this.entries[e] = h;
-    this.entries[e + UNTIL] = now + this.windowMs;
-    this.entries[e + FROM] = from;
-    this.entries[e + TAG] = tag;
-    this.insert(h, slot);
+    const at = ((this.head + this.count) % this.cap) * 2;
+    this.ring[at] = h;
+    this.ring[at + 1] = now + this.windowMs;
+    this.insert(h, from, tag);
     this.count++;
   }
 
   private grow(): void {
     const cap = this.cap;
     const next = Math.min(this.maxFloods, cap * 2);
-    const entries = new Float64Array(next * ENTRY);
-    const old = this.entries;
+    const ring = new Float64Array(next * 2);
     for (let i = 0; i < this.count; i++) {
-      const from = ((this.head + i) % cap) * ENTRY;
-      // number by number: a subarray per slot was an object per flood for the collector
-      for (let k = 0; k < ENTRY; k++) entries[i * ENTRY + k] = old[from + k] as number;
+      const from = ((this.head + i) % cap) * 2;
+      ring[i * 2] = this.ring[from] as number;
+      ring[i * 2 + 1] = this.ring[from + 1] as number;
     }
-    // slots moved: index them afresh, in a table at least twice the ring
-    let size = this.index.length;
+    Object.assign(this, { ring, cap: next, head: 0 });
+    // positions depend on the table's size: records go into a table at least twice the ring, afresh
+    let size = this.mask + 1;
     let shift = this.shift;
     while (size < 2 * next) {
       size *= 2;
       shift--;
     }
-    Object.assign(this, { entries, cap: next, head: 0, index: new Int32Array(size), shift });
-    for (let i = 0; i < this.count; i++) this.insert(entries[i * ENTRY] as number, i);
+    if (size === this.mask + 1) return;
+    const old = this.table;
+    Object.assign(this, { table: new Float64Array(size * RECORD), mask: size - 1, shift });
+    for (let r = 0; r < old.length; r += RECORD) {
+      const k = old[r] as number;
+      if (k !== 0) this.insert(k - 1, old[r + FROM] as number, old[r + TAG] as number);
+    }
   }
 
   private dropOldest(): void {
-    this.removeAt(this.position(this.entries[this.head * ENTRY] as number));
+    this.removeAt(this.find(this.ring[this.head * 2] as number));
     this.head = (this.head + 1) % this.cap;
     this.count--;
   }
 
   /**
-   * A copy of the flood in `slot` arrived on `link`. Returns the link it
-   * first came from if that link should now get it back (once per flood),
-   * else -1.
+   * A copy of the flood at position `p` arrived on `link`. Returns the link
+   * it first came from if that link should now get it back (once per
+   * flood), else -1.
    */
-  echoTarget(slot: number, link: number): number {
-    const e = slot * ENTRY;
-    const from = this.entries[e + FROM] as number;
+  echoTarget(p: number, link: number): number {
+    const r = p * RECORD;
+    const from = this.table[r + FROM] as number;
     if (from < 0 || from === link) return -1;
-    this.entries[e + FROM] = -1; // echoed: not again
+    this.table[r + FROM] = -1; // echoed: not again
     return from;
   }
 
   /** Forgets floods whose window has passed (oldest first: arrival order is time order). */
   expire(now: number): void {
-    while (this.count > 0 && (this.entries[this.head * ENTRY + UNTIL] as number) <= now) this.dropOldest();
+    while (this.count > 0 && (this.ring[this.head * 2 + 1] as number) <= now) this.dropOldest();
   }
 
   get size(): number {
