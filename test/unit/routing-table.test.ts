@@ -5,7 +5,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { AddrKey } from "../../src/mesh/addr-key.ts";
-import { RoutingTable } from "../../src/mesh/routing-table.ts";
+import { type Route, RoutingTable } from "../../src/mesh/routing-table.ts";
 
 const KEY = "k" as unknown as AddrKey;
 const ADDR = new Uint8Array(16);
@@ -113,13 +113,19 @@ describe("expiry", () => {
       fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
         const t = new RoutingTable(undefined, 0);
         const heard = new Map<number, number>();
+        const left: [Route, number][] = [];
         let now = 100;
         let ts = 0;
         for (const o of ops) {
           now += o.dt;
           if (o.expire) {
-            const gone = t.expire(now, W).map((r) => r.key);
+            const removed = t.expire(now, W);
+            const gone = removed.map((r) => r.key);
             const want = [...heard].filter(([, h]) => now - h > W).map(([k]) => k);
+            for (const r of removed) {
+              expect(r.removed).toBe(true);
+              left.push([r, heard.get(r.key as unknown as number) as number]);
+            }
             for (const k of want) {
               heard.delete(k);
             }
@@ -130,6 +136,13 @@ describe("expiry", () => {
             heard.set(o.key, now);
           }
           expect(t.size).toBe(heard.size);
+          // rows reused by new routes never show through another route, and a
+          // removed route keeps what it last held (its row went to the next new route)
+          for (const [k, h] of heard) expect(t.get(k as unknown as AddrKey)?.heardAt).toBe(h);
+          for (const [r, h] of left) {
+            expect(r.heardAt).toBe(h);
+            expect(r.hops).toEqual([1]);
+          }
         }
       }),
       { numRuns: 2000 },
