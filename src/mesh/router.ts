@@ -293,7 +293,7 @@ export class Router {
           row = r ? r.row : -1;
         }
         if (row >= 0) {
-          const u = this.table.updateRow(row, ts, link, now, b, off, len);
+          const u = this.table.updateRow(row, undefined, "name", undefined, ts, link, now, b, off, len);
           if (u !== "none") this.report(u, this.table.routeAt(row), link);
         }
       }
@@ -336,7 +336,7 @@ export class Router {
       route = this.table.get(key);
       let u: Update;
       if (route !== undefined) {
-        u = this.table.update(route, addr, kind, name, ts, link, now, b, off, len);
+        u = this.table.updateRow(route.row, addr, kind, name, ts, link, now, b, off, len);
       } else {
         u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
         route = this.table.get(key);

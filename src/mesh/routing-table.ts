@@ -213,7 +213,7 @@ export class RoutingTable {
     len: number,
   ): Update {
     const known = this.routes.get(key);
-    if (known) return this.apply(known.row, addr, kind, name, ts, link, now, b, off, len);
+    if (known) return this.updateRow(known.row, addr, kind, name, ts, link, now, b, off, len);
     if (addr === undefined) return "none";
     const row = this.newRow();
     if (now < this.oldestHeard) this.oldestHeard = now;
@@ -230,28 +230,12 @@ export class RoutingTable {
     return "added";
   }
 
-  /** `learn` for a route already in hand. */
-  update(
-    r: Route,
-    addr: Uint8Array | undefined,
-    kind: RouteKind,
-    name: string | undefined,
-    ts: number,
-    link: number,
-    now: number,
-    b: Uint8Array,
-    off: number,
-    len: number,
-  ): Update {
-    return this.apply(r.row, addr, kind, name, ts, link, now, b, off, len);
-  }
-
-  /** `update` for a copy of a flood already learned, by the row its tag named (the router's hot path). */
-  updateRow(row: number, ts: number, link: number, now: number, b: Uint8Array, off: number, len: number): Update {
-    return this.apply(row, undefined, "name", undefined, ts, link, now, b, off, len);
-  }
-
-  private apply(
+  /**
+   * `learn` for the route in `row` (`Route.row`, or the row a flood filter
+   * tag named: `rowOfTag`); `addr` undefined for a copy of a flood already
+   * learned (the router's hot path).
+   */
+  updateRow(
     row: number,
     addr: Uint8Array | undefined,
     kind: RouteKind,
