@@ -184,9 +184,14 @@ export class Exchange {
       Atomics.add(ctl, GEN, 1);
       Atomics.notify(ctl, GEN);
     } else {
-      // a window is a millisecond or less of work: spin briefly before sleeping
-      for (let spins = 0; Atomics.load(ctl, GEN) === gen && !Atomics.load(ctl, FAILED); spins++) {
-        if (spins > 2000) Atomics.wait(ctl, GEN, gen, 100);
+      // Parts end a window (a few ms of work) within a ms or two of each
+      // other: spin on our own core for up to 15 ms before sleeping. Sleeping
+      // after ~0.1 ms (2,000 spins: an Atomics.load costs ~60 ns here) paid a
+      // futex wake-up per window; spinning was 1-17% faster in four paired
+      // 1,000-node runs. Longer waits (the scenario between commands) sleep.
+      const until = t0 + 15;
+      for (let spins = 1; Atomics.load(ctl, GEN) === gen && !Atomics.load(ctl, FAILED); spins++) {
+        if ((spins & 255) === 0 && performance.now() > until) Atomics.wait(ctl, GEN, gen, 100);
       }
     }
     this.waitedMs += performance.now() - t0;
