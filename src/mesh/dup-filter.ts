@@ -87,24 +87,26 @@ export class FloodFilter {
    * the next `add` or `expire`), or -1.
    */
   find(h: number): number {
+    const p = this.slot(h);
+    return this.table[p * RECORD] === 0 ? -1 : p;
+  }
+
+  /** Where `h`'s probe run holds `h`, or else the empty position that ends it (where `h` would go). */
+  private slot(h: number): number {
     const table = this.table;
     const key = h + 1;
     for (let i = home(h, this.shift); ; i = (i + 1) & this.mask) {
       const k = table[i * RECORD] as number;
-      if (k === key) return i;
-      if (k === 0) return -1;
+      if (k === key || k === 0) return i;
     }
   }
 
-  /** Writes a record at the first empty position of `h`'s probe run. */
-  private insert(h: number, from: number, tag: number): void {
-    const table = this.table;
-    let i = home(h, this.shift);
-    while (table[i * RECORD] !== 0) i = (i + 1) & this.mask;
-    const r = i * RECORD;
-    table[r + KEY] = h + 1;
-    table[r + FROM] = from;
-    table[r + TAG] = tag;
+  /** Writes flood `h`'s record at the empty position `p` (`slot`). */
+  private write(p: number, h: number, from: number, tag: number): void {
+    const r = p * RECORD;
+    this.table[r + KEY] = h + 1;
+    this.table[r + FROM] = from;
+    this.table[r + TAG] = tag;
   }
 
   /**
@@ -140,16 +142,20 @@ export class FloodFilter {
 
   /** Remembers flood `h`, first heard on `from` (-1: our own), with `tag` (a number >= 0, or -1). */
   add(h: number, now: number, from: number, tag = -1): void {
-    if (this.find(h) >= 0) return;
+    let p = this.slot(h);
+    if (this.table[p * RECORD] !== 0) return; // known
+    // dropping the oldest may empty a position earlier in h's run, and growing moves every record
+    const moved = this.count === this.maxFloods || this.count === this.cap;
     if (this.count === this.maxFloods) {
       this.dropOldest();
       this.evicted++;
     }
     if (this.count === this.cap) this.grow();
+    if (moved) p = this.slot(h);
     const at = ((this.head + this.count) % this.cap) * 2;
     this.ring[at] = h;
     this.ring[at + 1] = now + this.windowMs;
-    this.insert(h, from, tag);
+    this.write(p, h, from, tag);
     this.count++;
   }
 
@@ -175,7 +181,7 @@ export class FloodFilter {
     Object.assign(this, { table: new Float64Array(size * RECORD), mask: size - 1, shift });
     for (let r = 0; r < old.length; r += RECORD) {
       const k = old[r] as number;
-      if (k !== 0) this.insert(k - 1, old[r + FROM] as number, old[r + TAG] as number);
+      if (k !== 0) this.write(this.slot(k - 1), k - 1, old[r + FROM] as number, old[r + TAG] as number);
     }
   }
 

@@ -56,6 +56,7 @@ test("flood filter: finds and forgets full-width hashes, also when they crowd on
           }
           f.add(h, now, 1, ref);
           expect(f.size).toBe(model.length);
+          expect(f.has(h)).toBe(true); // also when this add evicted the oldest from its probe run
         }
         for (const [h] of ops) {
           const m = model.find((x) => x.h === h);
@@ -71,12 +72,28 @@ test("flood filter: finds and forgets full-width hashes, also when they crowd on
 
 test("flood filter: its ring grows past its first size and keeps arrival order", () => {
   const f = new FloodFilter(1000, 1000);
-  for (let i = 0; i < 3000; i++) f.add(i, i, 1);
+  for (let i = 0; i < 3000; i++) {
+    f.add(i, i, 1);
+    // found where its probe looks, also when this add grew the table or evicted the oldest
+    if (!f.has(i)) throw new Error(`flood ${i} not found right after its add`);
+  }
   expect(f.size).toBe(1000);
   for (const i of [0, 1999, 2000, 2999]) expect(f.has(i)).toBe(i >= 2000);
   f.expire(2000 + 1000 + 500); // floods added at 2000..2500 have expired
   expect(f.size).toBe(499);
   expect([f.has(2500), f.has(2501)]).toEqual([false, true]);
+});
+
+test("flood filter: a flood that evicts the oldest from its own probe run is still found", () => {
+  // With room for one flood, the second evicts the first. Among 5,000
+  // second hashes, about one in 512 starts its probe where the first sits,
+  // so the position it would have taken moves up by one as the first goes.
+  for (let b = 1; b <= 5000; b++) {
+    const f = new FloodFilter(1000, 1);
+    f.add(0, 0, 1);
+    f.add(b, 0, 1);
+    if (!f.has(b) || f.has(0)) throw new Error(`after evicting flood 0, flood ${b} is not where its probe looks`);
+  }
 });
 
 test("flood filter: a full filter costs the same per add (no scan over forgotten entries)", () => {
