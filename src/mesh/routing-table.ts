@@ -42,9 +42,17 @@ const HOPS = 6;
 /** A tag is `generation * ROW_SPAN + row` (exact in a double up to 2^27 generations). */
 const ROW_SPAN = 2 ** 26;
 
+/** The best hop of the row at `base` of `rows` other than `except` (the link a packet came in on), or -1. */
+function firstHop(rows: Float64Array, base: number, except: number): number {
+  const n = rows[base + COUNT] as number;
+  for (let i = 0; i < n; i++) {
+    const h = rows[base + HOPS + i] as number;
+    if (h !== except) return h;
+  }
+  return -1;
+}
+
 export class Route {
-  /** Set when the route left the table (expired): references held elsewhere are stale. */
-  removed = false;
   /** Its row's numbers as they were when it left the table (the getters read these then). */
   snapshot: Float64Array | undefined = undefined;
 
@@ -61,6 +69,11 @@ export class Route {
     /** Its row in the table (see RoutingTable.rows). */
     readonly row: number,
   ) {}
+
+  /** Whether the route left the table (expired): references held elsewhere are stale. */
+  get removed(): boolean {
+    return this.snapshot !== undefined;
+  }
 
   /** Timestamp (origin clock, unix ms) of the newest flood. */
   get ts(): number {
@@ -364,31 +377,16 @@ export class RoutingTable {
     this.stride = stride;
   }
 
-  /** The best hop of `row` other than `except` (the link a packet came in on), or -1. */
-  private hopIn(base: number, except: number): number {
-    const rows = this.rows;
-    const n = rows[base + COUNT] as number;
-    for (let i = 0; i < n; i++) {
-      const h = rows[base + HOPS + i] as number;
-      if (h !== except) return h;
-    }
-    return -1;
-  }
-
   /** The best of `r`'s hops other than `except` (the link a packet came in on), or -1. */
   hopOf(r: Route, except: number): number {
     const s = r.snapshot;
-    if (s) {
-      for (let i = 0; i < (s[COUNT] as number); i++) if (s[HOPS + i] !== except) return s[HOPS + i] as number;
-      return -1;
-    }
-    return this.hopIn(r.row * this.stride, except);
+    return s ? firstHop(s, 0, except) : firstHop(this.rows, r.row * this.stride, except);
   }
 
   /** The best hop for `key` other than `except`, or -1. */
   nextHop(key: AddrKey, except: number): number {
     const r = this.routes.get(key);
-    return r ? this.hopIn(r.row * this.stride, except) : -1;
+    return r ? this.hopOf(r, except) : -1;
   }
 
   private release(row: number, base: number): void {
@@ -461,8 +459,7 @@ export class RoutingTable {
       }
       this.routes.delete(r.key);
       if (rows[base + PENDING]) this.release(r.row, base);
-      r.snapshot = rows.slice(base, base + HOPS + (rows[base + COUNT] as number));
-      r.removed = true;
+      r.snapshot = rows.slice(base, base + HOPS + (rows[base + COUNT] as number)); // now `removed`
       // the row is free, in its next generation: tags of this route stop matching
       this.byRow[r.row] = undefined;
       rows[base + GEN] = (rows[base + GEN] as number) + 1;
