@@ -239,13 +239,12 @@ export class SimNode implements RouterOutput {
     const link = this.links[l];
     if (!link?.up) return false;
     const bytes = off === 0 && len === b.length ? b : b.slice(off, off + len);
-    // forwarding the packet being received: its hash goes with it
-    let hash = bytes === this.sim.inBytes ? this.sim.inHash : Number.NaN;
+    // floods carry their hash (our own ones too: they are known by it between
+    // parts), and so does a data packet forwarded (the packet being received)
+    const hash = data && bytes !== this.sim.inBytes ? Number.NaN : this.sim.hashOf(bytes, 0, bytes.length);
     if (data) {
       this.dataSent++;
     } else {
-      // floods carry their hash (our own ones too): they are known by it between parts
-      if (Number.isNaN(hash)) hash = this.sim.hashOf(bytes, 0, bytes.length);
       this.controlPackets++;
       this.controlBytes += len + FRAME_OVERHEAD;
       if (this.watchStorms) {
