@@ -321,14 +321,13 @@ export class Router {
         addr = info.ipv6;
       }
     } else {
-      const want = cmd === CMD_IPV6 ? 16 : 4;
-      if (bodyLen !== want) {
-        this.counters.badFloodBody++;
+      key = this.floodKey(cmd, b, off, len);
+      if (key === undefined) {
+        this.counters.badFloodBody++; // not 16 (IPv6) or 4 (IPv4) bytes
         return;
       }
       kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
-      key = addrKey(b, body, want);
-      addr = this.retain(b, body, want);
+      addr = this.retain(b, body, bodyLen);
     }
     if (key !== undefined && this.ours.has(key)) key = undefined;
     let route: Route | undefined;
