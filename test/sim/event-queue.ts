@@ -40,6 +40,8 @@ const PER_MS = 64;
 const RING = 512 * PER_MS;
 /** Spare events kept for reuse: a cold start's peak of in-flight frames is not kept alive for the rest of the run. */
 const SPARE = 1 << 16;
+/** Buckets up to this many events are sorted by insertion alone. */
+const SMALL = 32;
 
 /**
  * A binary heap of events ordered by (time, insertion order). The keys sit
@@ -150,6 +152,10 @@ export class EventQueue {
   private readonly used = new Int32Array(RING >> 5);
   private readonly free: SimEvent[] = [];
   private seq = 0;
+  /** Scratch for `spread`: each event's slice, events per slice, the events in their new order. */
+  private slice = new Int32Array(0);
+  private count = new Int32Array(0);
+  private readonly spare: SimEvent[] = [];
 
   get size(): number {
     return this.inRing + this.far.length;
@@ -218,7 +224,9 @@ export class EventQueue {
       const arr = this.buckets[this.base & (RING - 1)];
       if (arr !== undefined && arr.length > 0) {
         if (this.sorted !== this.base) {
-          // insertion sort, latest first: a bucket holds a few dozen events
+          if (arr.length > SMALL) this.spread(arr);
+          // insertion sort, latest first: a bucket holds a dozen or two
+          // events, and a spread one is nearly in order
           for (let i = 1; i < arr.length; i++) sink(arr, i, arr[i] as SimEvent);
           this.sorted = this.base;
         }
@@ -227,6 +235,44 @@ export class EventQueue {
       this.base += this.gap();
       this.pullFar();
     }
+  }
+
+  /**
+   * Orders a big bucket by finer slices of its time (latest slice first),
+   * leaving insertion sort a few steps per event. Flood waves (a cold
+   * start, a failover) put a thousand events of a 1,000-node run in one
+   * bucket, where insertion sort's n^2/4 steps were a quarter of the run
+   * and Array.sort's calls to a comparator a tenth.
+   */
+  private spread(arr: SimEvent[]): void {
+    const n = arr.length;
+    // about four events per slice
+    const slices = 1 << (32 - Math.clz32(n >> 2));
+    if (this.slice.length < n) this.slice = new Int32Array(2 * n);
+    if (this.count.length < slices + 1) this.count = new Int32Array(2 * slices + 1);
+    const slice = this.slice;
+    const count = this.count;
+    count.fill(0, 0, slices + 1);
+    const scale = PER_MS * slices;
+    const start = this.base * slices;
+    for (let i = 0; i < n; i++) {
+      // latest slice first; an event earlier than the bucket (see push) goes last
+      const s = Math.min(slices - 1, Math.max(0, Math.floor((arr[i] as SimEvent).t * scale) - start));
+      const k = slices - 1 - s;
+      slice[i] = k;
+      count[k + 1] = (count[k + 1] as number) + 1;
+    }
+    for (let k = 1; k <= slices; k++) count[k] = (count[k] as number) + (count[k - 1] as number);
+    const out = this.spare;
+    out.length = n;
+    for (let i = 0; i < n; i++) {
+      const k = slice[i] as number;
+      const at = count[k] as number;
+      count[k] = at + 1;
+      out[at] = arr[i] as SimEvent;
+    }
+    for (let i = 0; i < n; i++) arr[i] = out[i] as SimEvent;
+    out.length = 0;
   }
 
   /** Buckets from the current one (empty) to the next that holds events (some bucket does). */

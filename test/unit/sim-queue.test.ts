@@ -61,6 +61,47 @@ describe("simulator event queue", () => {
     );
   });
 
+  test("bursts of hundreds of events in one bucket (a flood wave) pop in order, pushes while it drains too", () => {
+    // delays within a 1/64 ms bucket, many exact ties; bursts above the
+    // 32 events sorted by insertion alone are spread by time slices first
+    const burst = fc.array(fc.oneof(fc.constantFrom(0, 0.001, 0.01), fc.double({ min: 0, max: 0.05, noNaN: true })), {
+      minLength: 20,
+      maxLength: 700,
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(burst, fc.nat(40)), { minLength: 1, maxLength: 4 }), (rounds) => {
+        const q = new EventQueue();
+        const model: { t: number; id: number }[] = [];
+        let now = 0;
+        let id = 0;
+        for (const [dts, pops] of rounds) {
+          for (const dt of dts) {
+            const e = q.take();
+            e.t = now + dt;
+            e.node = id;
+            model.push({ t: e.t, id: id++ });
+            q.push(e);
+          }
+          model.sort((a, b) => a.t - b.t || a.id - b.id);
+          for (let i = 0; i < pops && model.length > 0; i++) {
+            const want = model.shift() as { t: number; id: number };
+            const e = q.pop() as SimEvent;
+            expect([e.t, e.node]).toEqual([want.t, want.id]);
+            now = e.t;
+            q.recycle(e);
+          }
+          expect(q.size).toBe(model.length);
+        }
+        for (const want of model) {
+          const e = q.pop() as SimEvent;
+          expect([e.t, e.node]).toEqual([want.t, want.id]);
+        }
+        expect(q.pop()).toBeUndefined();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("popDue gives the next event only when it is due", () => {
     const q = new EventQueue();
     for (const [t, id] of [
