@@ -1,7 +1,10 @@
 /**
  * npm run sim -- --nodes N --topology random|ring|grid|scale-free --degree D --seconds S --seed X
- *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--stale MS] [--dead-watch S] [--workers N] [--json]
- * Prints the figures as a table and one JSON line.
+ *   [--latency MIN-MAX] [--jitter MS] [--loss P] [--no-loops] [--hold MS] [--stale MS] [--dead-watch S] [--workers N]
+ *   [--cold-only] [--json]
+ * Prints the figures as a table and one JSON line. --cold-only stops once every
+ * node has a route to every other (convergence, events, memory, wall time):
+ * for meshes too big to run for a minute here.
  */
 import { parseArgs } from "node:util";
 import { runScenario } from "./scenario.ts";
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     "dead-watch": { type: "string" },
     stale: { type: "string" },
     workers: { type: "string" },
+    "cold-only": { type: "boolean", default: false },
     json: { type: "boolean", default: false },
   },
 });
@@ -60,6 +64,7 @@ const report = await runScenario(
     routeHoldMs: values.hold === undefined ? undefined : num("hold", values.hold, 0),
     routeStaleMs: values.stale === undefined ? undefined : num("stale", values.stale, 1),
     workers: values.workers === undefined ? undefined : num("workers", values.workers, 1),
+    coldOnly: values["cold-only"],
     deadWatchMs: values["dead-watch"] === undefined ? undefined : num("dead-watch", values["dead-watch"], 0) * 1000,
   },
   (l) => {
@@ -84,24 +89,35 @@ if (!values.json) {
     ],
     [
       "control traffic per node",
-      `${report.controlPacketsPerNodePerS.toFixed(1)} packets/s, ${(report.controlBytesPerNodePerS / 1024).toFixed(2)} KiB/s`,
+      report.controlPacketsPerNodePerS === null || report.controlBytesPerNodePerS === null
+        ? "not measured (--cold-only)"
+        : `${report.controlPacketsPerNodePerS.toFixed(1)} packets/s, ${(report.controlBytesPerNodePerS / 1024).toFixed(2)} KiB/s`,
     ],
     [
       "path stretch (mean / p95)",
-      `${report.stretchMean.toFixed(2)} / ${report.stretchP95.toFixed(2)} (${report.brokenPaths} broken paths)`,
+      report.stretchMean === null || report.stretchP95 === null
+        ? "not measured (--cold-only)"
+        : `${report.stretchMean.toFixed(2)} / ${report.stretchP95.toFixed(2)} (${report.brokenPaths} broken paths)`,
     ],
-    ["route changes per node per minute", report.flapsPerNodePerMin.toFixed(2)],
+    [
+      "route changes per node per minute",
+      report.flapsPerNodePerMin === null ? "not measured (--cold-only)" : report.flapsPerNodePerMin.toFixed(2),
+    ],
     [
       "failover (busiest link fails)",
       report.linkFailover
         ? `${report.linkFailover.flows} flows: mean ${report.linkFailover.meanMs.toFixed(0)} ms, max ${report.linkFailover.maxMs.toFixed(0)} ms, ${report.linkFailover.blackholed} never recovered, ${report.linkFailover.partitioned} cut off`
-        : "no link on sampled paths",
+        : values["cold-only"]
+          ? "not measured (--cold-only)"
+          : "no link on sampled paths",
     ],
     [
       "failover (busiest relay killed)",
       f
         ? `${f.flows} flows: mean ${f.meanMs.toFixed(0)} ms, max ${f.maxMs.toFixed(0)} ms, ${f.blackholed} never recovered`
-        : "no relay on sampled paths",
+        : values["cold-only"]
+          ? "not measured (--cold-only)"
+          : "no relay on sampled paths",
     ],
     [
       "dead relay reported unreachable",

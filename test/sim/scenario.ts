@@ -26,14 +26,16 @@ export interface SimReport {
   seconds: number;
   /** Simulated ms until every node had a route to every other node (null: never). */
   convergenceMs: number | null;
-  controlPacketsPerNodePerS: number;
-  controlBytesPerNodePerS: number;
-  /** Route (primary next hop) changes per node per minute on the stable network. */
-  flapsPerNodePerMin: number;
-  stretchMean: number;
-  stretchP95: number;
-  /** Sampled paths that loop or end nowhere. */
-  brokenPaths: number;
+  /** On the stable network (null: a cold-start-only run). */
+  controlPacketsPerNodePerS: number | null;
+  controlBytesPerNodePerS: number | null;
+  /** Route (primary next hop) changes per node per minute on the stable network (null: a cold-start-only run). */
+  flapsPerNodePerMin: number | null;
+  /** Over sampled pairs on the stable network (null: a cold-start-only run). */
+  stretchMean: number | null;
+  stretchP95: number | null;
+  /** Sampled paths that loop or end nowhere (null: a cold-start-only run). */
+  brokenPaths: number | null;
   /** The link on the most sampled paths fails (a connection reset both ends see). */
   linkFailover: (Failover & { link: [number, number] }) | null;
   /** The relay on the most sampled paths dies. */
@@ -159,6 +161,8 @@ export async function runScenario(
     seconds: number;
     samplePairs?: number;
     failoverFlows?: number;
+    /** Stop after the cold start: convergence, memory and stretch only. */
+    coldOnly?: boolean;
     /** Keep the relay experiment (and the run) going this long after the kill, to see every sender told. */
     deadWatchMs?: number;
     /** Worker threads to split the nodes over (default: defaultWorkers; 1: this thread). */
@@ -201,6 +205,58 @@ async function scenario(
     log(`${what}: ${(now / 1000).toFixed(1)} simulated s, ${s.events} events, ${wallS()} s wall`);
   };
   const stats = async () => sum(await parts.call({ cmd: "stats" }));
+  /** Path stretch over sampled pairs, and the pairs whose path crosses each relay and each link. */
+  const stretchOf = async () => {
+    const pairs: [number, number][] = [];
+    for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
+      const a = Math.floor(random() * n);
+      let b = Math.floor(random() * n);
+      if (b === a) b = (b + 1) % n;
+      pairs.push([a, b]);
+    }
+    const dsts = [...new Set(pairs.map(([, b]) => b))];
+    const answers = await parts.call({ cmd: "nextLinks", dsts });
+    const tables = new Map(
+      dsts.map((dst, i) => {
+        const t = Int32Array.from(answers[0]?.[i] ?? []);
+        for (const a of answers.slice(1)) {
+          (a[i] as Int32Array).forEach((v, u) => {
+            if (v !== -2) t[u] = v;
+          });
+        }
+        return [dst, t] as const;
+      }),
+    );
+    const stretches: number[] = [];
+    let brokenPaths = 0;
+    const onPath = new Map<number, [number, number][]>();
+    const onLink = new Map<number, [number, number][]>();
+    const dists = new Map<number, Float64Array>();
+    for (const [a, b] of pairs) {
+      const table = tables.get(b) as Int32Array;
+      const path = walk(mesh, (u) => table[u] as number, a, b);
+      if (!path) {
+        brokenPaths++;
+        continue;
+      }
+      let d = dists.get(a);
+      if (!d) {
+        d = shortest(mesh, up, a);
+        dists.set(a, d);
+      }
+      stretches.push(path.latency / (d[b] as number));
+      for (const h of path.hops.slice(1, -1)) addPair(onPath, h, [a, b]);
+      for (const id of path.links) addPair(onLink, id, [a, b]);
+    }
+    stretches.sort((x, y) => x - y);
+    return {
+      stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
+      stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
+      brokenPaths,
+      onPath,
+      onLink,
+    };
+  };
   await parts.call({ cmd: "start" });
 
   // 1. cold start until every node knows every other (or the run ends),
@@ -216,6 +272,35 @@ async function scenario(
   );
   const heap = (await parts.call({ cmd: "heap" })).reduce((x, y) => x + y, 0);
   const memoryPerNodeKiB = heap / n / 1024;
+  const report = (figures: Partial<SimReport>, final: SimStats): SimReport => ({
+    nodes: n,
+    links: mesh.links.length,
+    topology: o.topology,
+    degree: o.degree,
+    seed: o.seed,
+    seconds: now / 1000,
+    convergenceMs,
+    controlPacketsPerNodePerS: null,
+    controlBytesPerNodePerS: null,
+    flapsPerNodePerMin: null,
+    stretchMean: null,
+    stretchP95: null,
+    brokenPaths: null,
+    linkFailover: null,
+    failover: null,
+    deadDestination: null,
+    dataLoops: final.dataLoops,
+    floodStorms: final.floodStorms,
+    memoryPerNodeKiB,
+    events: final.events,
+    workers: parts.count,
+    wallMs: performance.now() - t0,
+    ...figures,
+  });
+  // convergence, events and memory only: what a mesh too big to run for a
+  // minute here can still tell (stretch right after a cold start says
+  // little: the first floods took the links that came up first)
+  if (opts.coldOnly) return report({}, cold);
 
   // 2. a stable network: control traffic and route changes until the
   //    failover experiments take the last 21 s of the run
@@ -229,48 +314,7 @@ async function scenario(
   await phase("stable network measured");
 
   // 3. path stretch over sampled pairs
-  const pairs: [number, number][] = [];
-  for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
-    const a = Math.floor(random() * n);
-    let b = Math.floor(random() * n);
-    if (b === a) b = (b + 1) % n;
-    pairs.push([a, b]);
-  }
-  const dsts = [...new Set(pairs.map(([, b]) => b))];
-  const answers = await parts.call({ cmd: "nextLinks", dsts });
-  const tables = new Map(
-    dsts.map((dst, i) => {
-      const t = Int32Array.from(answers[0]?.[i] ?? []);
-      for (const a of answers.slice(1)) {
-        (a[i] as Int32Array).forEach((v, u) => {
-          if (v !== -2) t[u] = v;
-        });
-      }
-      return [dst, t] as const;
-    }),
-  );
-  const stretches: number[] = [];
-  let brokenPaths = 0;
-  const onPath = new Map<number, [number, number][]>();
-  const onLink = new Map<number, [number, number][]>();
-  const dists = new Map<number, Float64Array>();
-  for (const [a, b] of pairs) {
-    const table = tables.get(b) as Int32Array;
-    const path = walk(mesh, (u) => table[u] as number, a, b);
-    if (!path) {
-      brokenPaths++;
-      continue;
-    }
-    let d = dists.get(a);
-    if (!d) {
-      d = shortest(mesh, up, a);
-      dists.set(a, d);
-    }
-    stretches.push(path.latency / (d[b] as number));
-    for (const h of path.hops.slice(1, -1)) addPair(onPath, h, [a, b]);
-    for (const id of path.links) addPair(onLink, id, [a, b]);
-  }
-  stretches.sort((x, y) => x - y);
+  const { onPath, onLink, ...stretch } = await stretchOf();
 
   // 4. failover: the link on the most sampled paths fails while flows cross
   //    it, then the relay on the most sampled paths dies. Packet ids go on
@@ -365,28 +409,16 @@ async function scenario(
     );
   }
 
-  return {
-    nodes: n,
-    links: mesh.links.length,
-    topology: o.topology,
-    degree: o.degree,
-    seed: o.seed,
-    seconds: opts.seconds,
-    convergenceMs,
-    controlPacketsPerNodePerS: (after.controlPackets - before.controlPackets) / n / windowS,
-    controlBytesPerNodePerS: (after.controlBytes - before.controlBytes) / n / windowS,
-    flapsPerNodePerMin: ((after.routeChanges - before.routeChanges) / n / windowS) * 60,
-    stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
-    stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
-    brokenPaths,
-    linkFailover,
-    failover,
-    deadDestination,
-    dataLoops: final.dataLoops,
-    floodStorms: final.floodStorms,
-    memoryPerNodeKiB,
-    events: final.events,
-    workers: parts.count,
-    wallMs: performance.now() - t0,
-  };
+  return report(
+    {
+      controlPacketsPerNodePerS: (after.controlPackets - before.controlPackets) / n / windowS,
+      controlBytesPerNodePerS: (after.controlBytes - before.controlBytes) / n / windowS,
+      flapsPerNodePerMin: ((after.routeChanges - before.routeChanges) / n / windowS) * 60,
+      ...stretch,
+      linkFailover,
+      failover,
+      deadDestination,
+    },
+    final,
+  );
 }

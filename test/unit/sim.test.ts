@@ -87,6 +87,27 @@ test("split over workers, a run gives exactly the figures it gives in one thread
   }
 }, 120_000);
 
+test("a cold-start-only run stops at convergence with the full run's convergence figure, split or not", async () => {
+  const opts = { nodes: 40, topology: "random", degree: 4, seed: 5, seconds: 25 } as const;
+  const full = await runScenario({ ...opts, workers: 1 });
+  for (const workers of [1, 2]) {
+    const cold = await runScenario({ ...opts, workers, coldOnly: true });
+    expect(cold.convergenceMs).toBe(full.convergenceMs as number);
+    // it stopped at the first 100 ms look after convergence, long before the run's 25 s
+    expect(cold.seconds).toBe(Math.ceil((full.convergenceMs as number) / 100) / 10);
+    expect(cold.events).toBeGreaterThan(1000);
+    expect(cold.events).toBeLessThan(full.events / 10);
+    expect(cold.memoryPerNodeKiB).toBeGreaterThan(0);
+    // what it did not run is not measured, rather than zero
+    expect([cold.controlPacketsPerNodePerS, cold.flapsPerNodePerMin, cold.stretchMean, cold.failover]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+  }
+}, 60_000);
+
 test("a worker that fails stops the run with its reason instead of leaving the others waiting", async () => {
   // boxes of 256 bytes: the first window's crossing frames do not fit
   const run = runScenario({
