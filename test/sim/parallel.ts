@@ -83,6 +83,16 @@ export function defaultWorkers(nodes: number): number {
   return nodes >= 300 ? Math.min(2, cpus().length) : 1;
 }
 
+/**
+ * Bytes of each buffer between two workers: 64 MiB up to 2,000 nodes, then
+ * growing with the square of the nodes, as the frames of a cold start's
+ * flood wave do (5,000 nodes overflowed 64 MiB in their first windows).
+ * Only the pages written are ever backed by memory.
+ */
+export function boxBytesFor(nodes: number): number {
+  return Math.ceil(64 * Math.max(1, (nodes / 2000) ** 2)) << 20;
+}
+
 /** The parts of a run of `opts`: this thread alone (workers <= 1) or that many workers. */
 export async function openParts(opts: SimOptions, workers: number, exchangeBytes?: number): Promise<Parts> {
   if (workers <= 1) {
@@ -94,7 +104,7 @@ export async function openParts(opts: SimOptions, workers: number, exchangeBytes
       close: () => {},
     };
   }
-  const setup = exchangeSetup(workers, exchangeBytes);
+  const setup = exchangeSetup(workers, exchangeBytes ?? boxBytesFor(opts.nodes));
   const list = Array.from({ length: workers }, () => new Worker(new URL("./part-worker.ts", import.meta.url).href));
   const waiting: ((m: { answer?: unknown; error?: string }) => void)[] = list.map(() => () => {});
   list.forEach((w, i) => {

@@ -167,7 +167,7 @@ export async function runScenario(
     deadWatchMs?: number;
     /** Worker threads to split the nodes over (default: defaultWorkers; 1: this thread). */
     workers?: number;
-    /** Bytes of each shared buffer between two workers (default 64 MiB). */
+    /** Bytes of each shared buffer between two workers (default: boxBytesFor, 64 MiB up to 2,000 nodes). */
     exchangeBytes?: number;
   },
   log: (line: string) => void = () => {},
