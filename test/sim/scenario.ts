@@ -161,7 +161,7 @@ export async function runScenario(
     seconds: number;
     samplePairs?: number;
     failoverFlows?: number;
-    /** Stop after the cold start: convergence, memory and stretch only. */
+    /** Stop once every node has a route to every other: convergence, events and memory only. */
     coldOnly?: boolean;
     /** Keep the relay experiment (and the run) going this long after the kill, to see every sender told. */
     deadWatchMs?: number;
@@ -205,58 +205,6 @@ async function scenario(
     log(`${what}: ${(now / 1000).toFixed(1)} simulated s, ${s.events} events, ${wallS()} s wall`);
   };
   const stats = async () => sum(await parts.call({ cmd: "stats" }));
-  /** Path stretch over sampled pairs, and the pairs whose path crosses each relay and each link. */
-  const stretchOf = async () => {
-    const pairs: [number, number][] = [];
-    for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
-      const a = Math.floor(random() * n);
-      let b = Math.floor(random() * n);
-      if (b === a) b = (b + 1) % n;
-      pairs.push([a, b]);
-    }
-    const dsts = [...new Set(pairs.map(([, b]) => b))];
-    const answers = await parts.call({ cmd: "nextLinks", dsts });
-    const tables = new Map(
-      dsts.map((dst, i) => {
-        const t = Int32Array.from(answers[0]?.[i] ?? []);
-        for (const a of answers.slice(1)) {
-          (a[i] as Int32Array).forEach((v, u) => {
-            if (v !== -2) t[u] = v;
-          });
-        }
-        return [dst, t] as const;
-      }),
-    );
-    const stretches: number[] = [];
-    let brokenPaths = 0;
-    const onPath = new Map<number, [number, number][]>();
-    const onLink = new Map<number, [number, number][]>();
-    const dists = new Map<number, Float64Array>();
-    for (const [a, b] of pairs) {
-      const table = tables.get(b) as Int32Array;
-      const path = walk(mesh, (u) => table[u] as number, a, b);
-      if (!path) {
-        brokenPaths++;
-        continue;
-      }
-      let d = dists.get(a);
-      if (!d) {
-        d = shortest(mesh, up, a);
-        dists.set(a, d);
-      }
-      stretches.push(path.latency / (d[b] as number));
-      for (const h of path.hops.slice(1, -1)) addPair(onPath, h, [a, b]);
-      for (const id of path.links) addPair(onLink, id, [a, b]);
-    }
-    stretches.sort((x, y) => x - y);
-    return {
-      stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
-      stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
-      brokenPaths,
-      onPath,
-      onLink,
-    };
-  };
   await parts.call({ cmd: "start" });
 
   // 1. cold start until every node knows every other (or the run ends),
@@ -314,7 +262,48 @@ async function scenario(
   await phase("stable network measured");
 
   // 3. path stretch over sampled pairs
-  const { onPath, onLink, ...stretch } = await stretchOf();
+  const pairs: [number, number][] = [];
+  for (let i = 0; i < (opts.samplePairs ?? 200); i++) {
+    const a = Math.floor(random() * n);
+    let b = Math.floor(random() * n);
+    if (b === a) b = (b + 1) % n;
+    pairs.push([a, b]);
+  }
+  const dsts = [...new Set(pairs.map(([, b]) => b))];
+  const answers = await parts.call({ cmd: "nextLinks", dsts });
+  const tables = new Map(
+    dsts.map((dst, i) => {
+      const t = Int32Array.from(answers[0]?.[i] ?? []);
+      for (const a of answers.slice(1)) {
+        (a[i] as Int32Array).forEach((v, u) => {
+          if (v !== -2) t[u] = v;
+        });
+      }
+      return [dst, t] as const;
+    }),
+  );
+  const stretches: number[] = [];
+  let brokenPaths = 0;
+  const onPath = new Map<number, [number, number][]>();
+  const onLink = new Map<number, [number, number][]>();
+  const dists = new Map<number, Float64Array>();
+  for (const [a, b] of pairs) {
+    const table = tables.get(b) as Int32Array;
+    const path = walk(mesh, (u) => table[u] as number, a, b);
+    if (!path) {
+      brokenPaths++;
+      continue;
+    }
+    let d = dists.get(a);
+    if (!d) {
+      d = shortest(mesh, up, a);
+      dists.set(a, d);
+    }
+    stretches.push(path.latency / (d[b] as number));
+    for (const h of path.hops.slice(1, -1)) addPair(onPath, h, [a, b]);
+    for (const id of path.links) addPair(onLink, id, [a, b]);
+  }
+  stretches.sort((x, y) => x - y);
 
   // 4. failover: the link on the most sampled paths fails while flows cross
   //    it, then the relay on the most sampled paths dies. Packet ids go on
@@ -414,7 +403,9 @@ async function scenario(
       controlPacketsPerNodePerS: (after.controlPackets - before.controlPackets) / n / windowS,
       controlBytesPerNodePerS: (after.controlBytes - before.controlBytes) / n / windowS,
       flapsPerNodePerMin: ((after.routeChanges - before.routeChanges) / n / windowS) * 60,
-      ...stretch,
+      stretchMean: stretches.length ? stretches.reduce((s, x) => s + x, 0) / stretches.length : 0,
+      stretchP95: stretches[Math.floor(stretches.length * 0.95)] ?? 0,
+      brokenPaths,
       linkFailover,
       failover,
       deadDestination,
