@@ -126,9 +126,7 @@ export class FloodFilter {
       // the record at j may fill the gap unless its home lies after the gap, up to j (cyclically)
       const stays = gap <= j ? gap < at && at <= j : gap < at || at <= j;
       if (!stays) {
-        table[gap * RECORD + KEY] = k;
-        table[gap * RECORD + FROM] = table[j * RECORD + FROM] as number;
-        table[gap * RECORD + TAG] = table[j * RECORD + TAG] as number;
+        this.write(gap, k - 1, table[j * RECORD + FROM] as number, table[j * RECORD + TAG] as number);
         table[j * RECORD] = 0;
         gap = j;
       }
@@ -168,7 +166,9 @@ export class FloodFilter {
       ring[i * 2] = this.ring[from] as number;
       ring[i * 2 + 1] = this.ring[from + 1] as number;
     }
-    Object.assign(this, { ring, cap: next, head: 0 });
+    this.ring = ring;
+    this.cap = next;
+    this.head = 0;
     // positions depend on the table's size: records go into a table at least twice the ring, afresh
     let size = this.mask + 1;
     let shift = this.shift;
@@ -178,7 +178,9 @@ export class FloodFilter {
     }
     if (size === this.mask + 1) return;
     const old = this.table;
-    Object.assign(this, { table: new Float64Array(size * RECORD), mask: size - 1, shift });
+    this.table = new Float64Array(size * RECORD);
+    this.mask = size - 1;
+    this.shift = shift;
     for (let r = 0; r < old.length; r += RECORD) {
       const k = old[r] as number;
       if (k !== 0) this.write(this.slot(k - 1), k - 1, old[r + FROM] as number, old[r + TAG] as number);
