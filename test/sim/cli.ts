@@ -78,6 +78,8 @@ const report = await runScenario(
 
 if (!values.json) {
   const f = report.failover;
+  /** What a --cold-only run did not measure (null in the JSON). */
+  const NOT_RUN = "not measured (--cold-only)";
   const rows: [string, string][] = [
     [
       "nodes / links",
@@ -90,25 +92,25 @@ if (!values.json) {
     [
       "control traffic per node",
       report.controlPacketsPerNodePerS === null || report.controlBytesPerNodePerS === null
-        ? "not measured (--cold-only)"
+        ? NOT_RUN
         : `${report.controlPacketsPerNodePerS.toFixed(1)} packets/s, ${(report.controlBytesPerNodePerS / 1024).toFixed(2)} KiB/s`,
     ],
     [
       "path stretch (mean / p95)",
       report.stretchMean === null || report.stretchP95 === null
-        ? "not measured (--cold-only)"
+        ? NOT_RUN
         : `${report.stretchMean.toFixed(2)} / ${report.stretchP95.toFixed(2)} (${report.brokenPaths} broken paths)`,
     ],
     [
       "route changes per node per minute",
-      report.flapsPerNodePerMin === null ? "not measured (--cold-only)" : report.flapsPerNodePerMin.toFixed(2),
+      report.flapsPerNodePerMin === null ? NOT_RUN : report.flapsPerNodePerMin.toFixed(2),
     ],
     [
       "failover (busiest link fails)",
       report.linkFailover
         ? `${report.linkFailover.flows} flows: mean ${report.linkFailover.meanMs.toFixed(0)} ms, max ${report.linkFailover.maxMs.toFixed(0)} ms, ${report.linkFailover.blackholed} never recovered, ${report.linkFailover.partitioned} cut off`
         : values["cold-only"]
-          ? "not measured (--cold-only)"
+          ? NOT_RUN
           : "no link on sampled paths",
     ],
     [
@@ -116,7 +118,7 @@ if (!values.json) {
       f
         ? `${f.flows} flows: mean ${f.meanMs.toFixed(0)} ms, max ${f.maxMs.toFixed(0)} ms, ${f.blackholed} never recovered`
         : values["cold-only"]
-          ? "not measured (--cold-only)"
+          ? NOT_RUN
           : "no relay on sampled paths",
     ],
     [

@@ -8,8 +8,9 @@
  * are few), and a bitmap of the buckets holding events, so that a sparse
  * run finds the next event without looking at every bucket. A bucket is a
  * plain array: pushing appends, and the bucket is sorted once (by
- * insertion: it holds a dozen events of a 1,000-node run) when the clock
- * reaches it, then popped from its end. One
+ * insertion: it holds a dozen events of a 1,000-node run; a flood wave's
+ * thousand are spread by time slices first) when the clock reaches it,
+ * then popped from its end. One
  * big heap cost a cache miss per level on every push and pop, and 1 ms
  * buckets as heaps (hundreds of events each) still spent a third of a
  * microsecond per event sifting.
