@@ -128,7 +128,12 @@ if (!values.json) {
         : "-",
     ],
     ["loops / storms", `${report.dataLoops} data packets seen twice, ${report.floodStorms} floods sent twice`],
-    ["memory per node", `${report.memoryPerNodeKiB.toFixed(0)} KiB`],
+    [
+      "memory per node",
+      report.memoryPerNodeKiB === null
+        ? "not measured (the simulation was not freed to measure it)"
+        : `${report.memoryPerNodeKiB.toFixed(0)} KiB`,
+    ],
     [
       "simulation",
       `${report.seconds} simulated s, ${report.events} events, ${(report.wallMs / 1000).toFixed(1)} s wall (${report.workers} worker${report.workers === 1 ? "" : "s"})`,

@@ -18,7 +18,7 @@ export type Command =
   | { cmd: "killNode"; node: number }
   | { cmd: "flows"; spec: FlowSpec }
   | { cmd: "flowResults" }
-  | { cmd: "heap" };
+  | { cmd: "release" };
 
 /** What a part answers to a command. */
 export interface Answers {
@@ -30,17 +30,56 @@ export interface Answers {
   killNode: null;
   flows: null;
   flowResults: FlowResults;
-  heap: number;
+  release: number | null;
 }
 
-/** Heap bytes in use after a full collection (this thread's heap: each worker has its own). */
-function heapNow(): number {
+/** Heap bytes in use with no compiled code, after a full collection (this thread's heap: each worker has its own). */
+function heapAlone(): number {
+  Bun.shrink();
   Bun.gc(true);
   return process.memoryUsage().heapUsed;
 }
 
+/** Lets the stack unwind: a collection after it does not see the last turn's stale pointers. */
+const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** A part's simulation, until `release` frees it. */
+interface Holder {
+  sim: Simulation | undefined;
+}
+
+/**
+ * Frees a part's simulation and answers the heap bytes its nodes held:
+ * the simulator's own records are dropped first, then the heap is read
+ * with it and again once it is really gone (a WeakRef tells); null if it
+ * would not go. Compiled code is dropped before each reading
+ * (`Bun.shrink`): optimised code holds the objects it was specialised on,
+ * which kept a freed simulation alive for 20-30 more collections, and the
+ * code is not the simulation's memory. Both readings are a few turns
+ * apart: a base read before the run, as this once was, counted every
+ * change in the rest of the thread's heap meanwhile (in a test process
+ * old code is freed as time passes) and once came out negative.
+ */
+async function release(holder: Holder): Promise<number | null> {
+  holder.sim?.forgetRecords();
+  await nextTurn();
+  const withSim = heapAlone();
+  const freed = new WeakRef(holder.sim as Simulation);
+  holder.sim = undefined;
+  for (let tries = 0; tries < 10; tries++) {
+    await nextTurn();
+    const without = heapAlone();
+    if (freed.deref() === undefined) return withSim - without;
+  }
+  return null;
+}
+
 /** Carries out one command on a part. */
-export function handle(sim: Simulation, c: Command, heapBase: number): Answers[Command["cmd"]] {
+async function handle(holder: Holder, c: Command): Promise<Answers[Command["cmd"]]> {
+  // before the simulation is read: nothing here may hold it while it is freed
+  if (c.cmd === "release") return release(holder);
+  const sim = holder.sim;
+  if (!sim) throw new Error(`sim: "${c.cmd}" after the part was released`);
   switch (c.cmd) {
     case "start":
       sim.start();
@@ -67,8 +106,6 @@ export function handle(sim: Simulation, c: Command, heapBase: number): Answers[C
       return null;
     case "flowResults":
       return sim.flowResults();
-    case "heap":
-      return heapNow() - heapBase;
   }
 }
 
@@ -96,11 +133,10 @@ export function boxBytesFor(nodes: number): number {
 /** The parts of a run of `opts`: this thread alone (workers <= 1) or that many workers. */
 export async function openParts(opts: SimOptions, workers: number, exchangeBytes?: number): Promise<Parts> {
   if (workers <= 1) {
-    const base = heapNow();
-    const sim = new Simulation(opts, await loadPacketHash(), nameToIpv6);
+    const holder: Holder = { sim: new Simulation(opts, await loadPacketHash(), nameToIpv6) };
     return {
       count: 1,
-      call: async (c) => [handle(sim, c, base)] as never,
+      call: async (c) => [await handle(holder, c)] as never,
       close: () => {},
     };
   }
@@ -134,10 +170,10 @@ export async function openParts(opts: SimOptions, workers: number, exchangeBytes
 
 /** A worker's side: builds its part and carries out commands until terminated. */
 export function serveWorker(scope: { onmessage: unknown; postMessage(m: unknown): void }): void {
-  let sim: Simulation | undefined;
+  const holder: Holder = { sim: undefined };
+  let built = false;
   let exchange: Exchange | undefined;
   let opts: SimOptions | undefined;
-  let base = 0;
   scope.onmessage = async (ev: MessageEvent) => {
     const m = ev.data as
       | Command
@@ -149,14 +185,12 @@ export function serveWorker(scope: { onmessage: unknown; postMessage(m: unknown)
         scope.postMessage({ answer: null });
         return;
       }
-      if (!sim) {
+      if (!built) {
         if (!opts || !exchange) throw new Error("sim: worker not set up");
-        // measured here, not at set-up: the heap counts the shared buffers
-        // twice while the message that brought them is alive
-        base = heapNow();
-        sim = new Simulation(opts, await loadPacketHash(), nameToIpv6, exchange);
+        holder.sim = new Simulation(opts, await loadPacketHash(), nameToIpv6, exchange);
+        built = true;
       }
-      scope.postMessage({ answer: handle(sim, m, base) });
+      scope.postMessage({ answer: await handle(holder, m) });
     } catch (e) {
       // the others may be waiting for this part at a window's end
       exchange?.fail();

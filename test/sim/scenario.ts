@@ -49,7 +49,12 @@ export interface SimReport {
   deadDestination: { flows: number; meanMs: number; maxMs: number; never: number; seenTwice: number } | null;
   dataLoops: number;
   floodStorms: number;
-  memoryPerNodeKiB: number;
+  /**
+   * Heap the simulation held at the end of the run (right after
+   * convergence with coldOnly), over the nodes: read by freeing it. Null
+   * if a collection would not free it.
+   */
+  memoryPerNodeKiB: number | null;
   events: number;
   /** Threads the nodes ran in (the figures do not depend on it). */
   workers: number;
@@ -218,33 +223,36 @@ async function scenario(
   log(
     `converged: ${convergenceMs === null ? "no" : `${convergenceMs.toFixed(0)} ms`} (${cold.events} events, ${wallS()} s wall)`,
   );
-  const heap = (await parts.call({ cmd: "heap" })).reduce((x, y) => x + y, 0);
-  const memoryPerNodeKiB = heap / n / 1024;
-  const report = (figures: Partial<SimReport>, final: SimStats): SimReport => ({
-    nodes: n,
-    links: mesh.links.length,
-    topology: o.topology,
-    degree: o.degree,
-    seed: o.seed,
-    seconds: now / 1000,
-    convergenceMs,
-    controlPacketsPerNodePerS: null,
-    controlBytesPerNodePerS: null,
-    flapsPerNodePerMin: null,
-    stretchMean: null,
-    stretchP95: null,
-    brokenPaths: null,
-    linkFailover: null,
-    failover: null,
-    deadDestination: null,
-    dataLoops: final.dataLoops,
-    floodStorms: final.floodStorms,
-    memoryPerNodeKiB,
-    events: final.events,
-    workers: parts.count,
-    wallMs: performance.now() - t0,
-    ...figures,
-  });
+  /** The report, once the parts have freed their simulations to tell the memory they held: the run's last step. */
+  const report = async (figures: Partial<SimReport>, final: SimStats): Promise<SimReport> => {
+    const wallMs = performance.now() - t0;
+    const held = await parts.call({ cmd: "release" });
+    return {
+      nodes: n,
+      links: mesh.links.length,
+      topology: o.topology,
+      degree: o.degree,
+      seed: o.seed,
+      seconds: now / 1000,
+      convergenceMs,
+      controlPacketsPerNodePerS: null,
+      controlBytesPerNodePerS: null,
+      flapsPerNodePerMin: null,
+      stretchMean: null,
+      stretchP95: null,
+      brokenPaths: null,
+      linkFailover: null,
+      failover: null,
+      deadDestination: null,
+      dataLoops: final.dataLoops,
+      floodStorms: final.floodStorms,
+      memoryPerNodeKiB: held.includes(null) ? null : (held as number[]).reduce((x, y) => x + y, 0) / n / 1024,
+      events: final.events,
+      workers: parts.count,
+      wallMs,
+      ...figures,
+    };
+  };
   // convergence, events and memory only: what a mesh too big to run for a
   // minute here can still tell (stretch right after a cold start says
   // little: the first floods took the links that came up first)

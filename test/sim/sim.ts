@@ -677,6 +677,20 @@ export class Simulation {
     return keyOf(this.ipv6Of(dst));
   }
 
+  /**
+   * Drops what the simulator itself recorded to judge the run (the data
+   * packets each node saw, for loops; the floods sent per link, for
+   * storms), leaving what the nodes hold: their memory is read after this.
+   */
+  forgetRecords(): void {
+    for (const node of this.nodes) {
+      if (!node) continue;
+      node.seenData.clear();
+      node.floodsSent.clear();
+    }
+    this.flows = null;
+  }
+
   /** The link node `u` (run here) sends traffic on for the node whose key is `dst` (`keyOfNode`), or -1 (no route). */
   nextLink(u: number, dst: AddrKey): number {
     const node = this.nodes[u] as SimNode;

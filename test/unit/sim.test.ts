@@ -108,6 +108,34 @@ test("a cold-start-only run stops at convergence with the full run's convergence
   }
 }, 60_000);
 
+test("the memory figure is the simulation's own, whatever the rest of the thread's heap does meanwhile", async () => {
+  const opts = { nodes: 40, topology: "random", degree: 4, seed: 5, seconds: 25, workers: 1, coldOnly: true } as const;
+  const quiet = (await runScenario(opts)).memoryPerNodeKiB as number;
+  // 64 MiB elsewhere in this thread that goes away during the run, and
+  // 64 MiB that arrives: neither is the simulation's
+  let ballast: Uint8Array[] | undefined = Array.from({ length: 64 }, () => new Uint8Array(1 << 20).fill(1));
+  let arrived: Uint8Array[] = [];
+  const shrinking = (
+    await runScenario(opts, (line) => {
+      if (line.startsWith("converged")) ballast = undefined;
+    })
+  ).memoryPerNodeKiB as number;
+  const growing = (
+    await runScenario(opts, (line) => {
+      if (line.startsWith("converged")) arrived = Array.from({ length: 64 }, () => new Uint8Array(1 << 20).fill(1));
+    })
+  ).memoryPerNodeKiB as number;
+  expect(ballast).toBeUndefined();
+  expect(arrived.length).toBe(64);
+  // 64 MiB over 40 nodes would be 1,638 KiB each; the same run's figure
+  // varies by a quarter (the first in a process reads highest)
+  expect(quiet).toBeGreaterThan(10);
+  for (const figure of [shrinking, growing]) {
+    expect(figure).toBeGreaterThan(quiet / 2);
+    expect(figure).toBeLessThan(quiet * 2);
+  }
+});
+
 test("a worker that fails stops the run with its reason instead of leaving the others waiting", async () => {
   // boxes of 256 bytes: the first window's crossing frames do not fit
   const run = runScenario({
