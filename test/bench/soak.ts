@@ -1,0 +1,287 @@
+/**
+ * The soak benchmark (root): does a node's memory stay flat over time
+ * under traffic, peer churn and bad peers? Three namespaces in a line:
+ *
+ *   soak-a (TUN) ──veth── soak-r (relay, listens) ──veth── soak-b (TUN)
+ *
+ * For --minutes M: UDP through the relay from A to B (iperf3, 30 s runs
+ * back to back) and pings; node B restarted every --restart S seconds
+ * (the relay and A lose it and learn it again); and from A's namespace,
+ * every second, one bad or short-lived peer at the relay, in turn: random
+ * bytes, a wrong key, a peer with the right key that announces a name
+ * never seen before and leaves (a new route and flood for the relay to
+ * hold until they expire), one that sends frames with bad MACs, and a
+ * silent one left to the handshake deadline. Each node's RSS is read
+ * every 5 s; the report gives RSS after the first minute, at the end, the
+ * peak and the slope over the second half (KiB per minute), and the
+ * relay's counters.
+ *
+ *   npm run bench:soak [-- --minutes 10 --restart 120 --json]
+ */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Subprocess } from "bun";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
+import { ROOT } from "../helpers/binary.ts";
+import { LegacyPeer, meshPacket } from "../helpers/legacy-peer.ts";
+import { addNamespace, cleanup, isRoot, link, sh } from "../helpers/netns.ts";
+import { NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: "string", default: "10" },
+    restart: { type: "string", default: "120" },
+    json: { type: "boolean", default: false },
+    bin: { type: "string" },
+    // internal: the bad-peer loop, run inside A's namespace
+    "bad-peers": { type: "string" },
+  },
+});
+const PORT = 4810;
+const KEY = "soak";
+
+if (values["bad-peers"]) {
+  await badPeers(values["bad-peers"]);
+  process.exit(0);
+}
+
+/**
+ * One bad or short-lived peer a second at HOST, in turn, until killed.
+ * Prints a line per kind when it finished as expected.
+ */
+async function badPeers(host: string): Promise<never> {
+  const counts: Record<string, number> = { garbage: 0, wrongKey: 0, newName: 0, badMac: 0, silent: 0, unexpected: 0 };
+  const silent: { end(): void }[] = [];
+  const raw = async (bytes: Uint8Array) => {
+    const sock = await Bun.connect({ hostname: host, port: PORT, socket: { data() {} } });
+    sock.write(bytes);
+    return sock;
+  };
+  setInterval(() => console.log(JSON.stringify(counts)), 5000);
+  for (let i = 0; ; i++) {
+    const t0 = performance.now();
+    try {
+      switch (i % 5) {
+        case 0: {
+          const sock = await raw(crypto.getRandomValues(new Uint8Array(1 + Math.floor(Math.random() * 4096))));
+          setTimeout(() => sock.end(), 500);
+          counts.garbage = (counts.garbage ?? 0) + 1;
+          break;
+        }
+        case 1:
+          try {
+            (await LegacyPeer.connect(PORT, "not the key", host, 3000)).close();
+            counts.unexpected = (counts.unexpected ?? 0) + 1;
+          } catch {
+            counts.wrongKey = (counts.wrongKey ?? 0) + 1;
+          }
+          break;
+        case 2: {
+          const p = await LegacyPeer.connect(PORT, KEY, host, 3000);
+          p.announce(`soak-passer-by-${i}`);
+          await p.drained();
+          setTimeout(() => p.close(), 500);
+          counts.newName = (counts.newName ?? 0) + 1;
+          break;
+        }
+        case 3: {
+          const p = await LegacyPeer.connect(PORT, KEY, host, 3000);
+          for (let k = 0; k < 20; k++) p.sendTampered(meshPacket(3, crypto.getRandomValues(new Uint8Array(200))));
+          await p.until(() => p.closed, 3000, "the relay to drop a peer with bad MACs");
+          counts.badMac = (counts.badMac ?? 0) + 1;
+          break;
+        }
+        case 4:
+          // the relay drops it at its handshake deadline (10 s); at most 20 open
+          silent.push(await raw(new Uint8Array(0)));
+          if (silent.length > 20) silent.shift()?.end();
+          counts.silent = (counts.silent ?? 0) + 1;
+          break;
+      }
+    } catch {
+      counts.unexpected = (counts.unexpected ?? 0) + 1;
+    }
+    await Bun.sleep(Math.max(0, 1000 - (performance.now() - t0))); // the schedule: one peer a second
+  }
+}
+
+/** Least-squares slope of ys over xs. */
+function slope(xs: number[], ys: number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((s, x) => s + x, 0) / n;
+  const my = ys.reduce((s, y) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
+  return den ? num / den : 0;
+}
+
+if (!isRoot) {
+  console.error("bench:soak: needs root (network namespaces and TUN devices)");
+  process.exit(1);
+}
+const MINUTES = Number(values.minutes);
+const RESTART_S = Number(values.restart);
+if (!(MINUTES >= 2) || !(RESTART_S >= 20)) {
+  console.error("bench:soak: --minutes must be at least 2 and --restart at least 20");
+  process.exit(2);
+}
+const bin = values.bin ?? join(ROOT, "dist/smolmesh");
+const log = (s: string) => {
+  if (!values.json) process.stderr.write(`${s}\n`);
+};
+const helpers: Subprocess[] = [];
+const teardown = async () => {
+  for (const p of helpers) p.kill("SIGKILL");
+  await stopAll();
+  cleanup();
+};
+process.on("SIGINT", async () => {
+  await teardown();
+  process.exit(130);
+});
+
+try {
+  const [nsA, nsR, nsB] = [addNamespace("soak-a"), addNamespace("soak-r"), addNamespace("soak-b")] as [
+    string,
+    string,
+    string,
+  ];
+  const [, rAddrA] = link(nsA, nsR, 241);
+  const [rAddrB] = link(nsR, nsB, 242);
+  const relay = new NodeProc(
+    "soak-r",
+    { node_name: "soak-r", transports: [{ type: "legacy_tcp_listen", port: PORT, keys: [KEY] }] },
+    [],
+    { netns: nsR, command: [bin] },
+  );
+  await relay.waitLog(/listening on/, 10_000);
+  const tunNode = (name: string, ns: string, host: string, ipv4: string) =>
+    new NodeProc(
+      name,
+      {
+        node_name: name,
+        ipv4_addresses: [ipv4],
+        linux_tuntap: true,
+        transports: [{ type: "legacy_tcp_connect", host, port: PORT, key: KEY }],
+      },
+      [],
+      { netns: ns, command: [bin] },
+    );
+  const a = tunNode("soak-a", nsA, rAddrA, "10.243.0.1");
+  let b = tunNode("soak-b", nsB, rAddrB, "10.243.0.2");
+  const bAddr = nameToIpv6Text("soak-b");
+  const reachable = () =>
+    spawnSync("ip", ["netns", "exec", nsA, "ping", "-n", "-c", "1", "-W", "0.3", bAddr]).status === 0;
+  await waitFor(reachable, 30_000, "A to reach B through the relay");
+  log(`mesh up; soaking for ${MINUTES} min, B restarted every ${RESTART_S} s`);
+
+  const spawnIn = (ns: string, cmd: string[]) => {
+    const p = Bun.spawn(["ip", "netns", "exec", ns, ...cmd], { stdout: "pipe", stderr: "ignore" });
+    helpers.push(p);
+    return p;
+  };
+  spawnIn(nsB, ["iperf3", "-s"]);
+  const traffic = spawnIn(nsA, [
+    "sh",
+    "-c",
+    `while :; do if iperf3 -c ${bAddr} -u -b 20M -t 30 >/dev/null 2>&1; then echo ok; else echo failed; sleep 1; fi; done`,
+  ]);
+  const pinger = spawnIn(nsA, ["ping", "-n", "-i", "0.2", bAddr]);
+  const bad = spawnIn(nsA, [process.execPath, import.meta.path, "--bad-peers", rAddrA]);
+  const lastLine = (p: Subprocess) => {
+    const lines: string[] = [];
+    (async () => {
+      const dec = new TextDecoder();
+      let buf = "";
+      for await (const chunk of p.stdout as ReadableStream<Uint8Array>) {
+        buf += dec.decode(chunk, { stream: true });
+        const parts = buf.split("\n");
+        buf = parts.pop() ?? "";
+        lines.push(...parts);
+        if (lines.length > 1000) lines.splice(0, lines.length - 1000);
+      }
+    })();
+    return lines;
+  };
+  const trafficLines = lastLine(traffic);
+  const badLines = lastLine(bad);
+  const pingLines = lastLine(pinger);
+
+  const t0 = performance.now();
+  const samples: { t: number; a: number; r: number; b: number }[] = [];
+  let restarts = 0;
+  let nextRestart = RESTART_S * 1000;
+  while (performance.now() - t0 < MINUTES * 60_000) {
+    const t = performance.now() - t0;
+    samples.push({ t: t / 60_000, a: a.rssKiB(), r: relay.rssKiB(), b: b.rssKiB() });
+    if (samples.length % 12 === 0) {
+      const s = samples.at(-1) as (typeof samples)[number];
+      log(`${s.t.toFixed(1)} min: RSS A ${s.a} KiB, relay ${s.r} KiB, B ${s.b} KiB; ${badLines.at(-1) ?? ""}`);
+    }
+    if (t >= nextRestart) {
+      await b.stop("SIGTERM");
+      b = tunNode("soak-b", nsB, rAddrB, "10.243.0.2");
+      await b.waitLog(/link \d+ up/, 30_000);
+      restarts++;
+      nextRestart += RESTART_S * 1000;
+    }
+    // the sampling schedule (not a readiness wait): the next 5 s mark, with
+    // a millisecond to spare (a timer may fire a hair early)
+    const elapsed = performance.now() - t0;
+    await Bun.sleep((Math.floor(elapsed / 5000) + 1) * 5000 - elapsed + 1);
+  }
+  const status = JSON.parse(sh([bin, "status", "--json", "--socket", relay.controlSocket]) || "{}") as {
+    listeners?: { accepted: number; refused: number }[];
+    router?: Record<string, number>;
+    links?: unknown[];
+  };
+  pinger.kill("SIGINT");
+  await pinger.exited;
+  const pingSummary = pingLines.find((l) => /packets transmitted/.test(l)) ?? "";
+
+  const half = samples.filter((s) => s.t >= MINUTES / 2);
+  const warm = samples.find((s) => s.t >= 1) ?? (samples[0] as (typeof samples)[number]);
+  const end = samples.at(-1) as (typeof samples)[number];
+  const row = (k: "a" | "r" | "b") => ({
+    afterOneMinKiB: warm[k],
+    endKiB: end[k],
+    peakKiB: Math.max(...samples.map((s) => s[k])),
+    secondHalfKiBPerMin: slope(
+      half.map((s) => s.t),
+      half.map((s) => s[k]),
+    ),
+  });
+  const report = {
+    date: new Date().toISOString(),
+    minutes: MINUTES,
+    restartEveryS: RESTART_S,
+    nodes: { a: row("a"), relay: row("r"), b: row("b") },
+    bRestarts: restarts,
+    iperfRuns: {
+      ok: trafficLines.filter((l) => l === "ok").length,
+      failed: trafficLines.filter((l) => l === "failed").length,
+    },
+    ping: pingSummary,
+    badPeers: badLines.at(-1) ? JSON.parse(badLines.at(-1) as string) : null,
+    relayListener: status.listeners?.[0] ?? null,
+    relayRouter: status.router ?? null,
+  };
+  if (!values.json) {
+    console.log(`\nsoak ${MINUTES} min, ${samples.length} samples, B restarted ${restarts} times`);
+    for (const [name, r] of Object.entries(report.nodes))
+      console.log(
+        `${name.padEnd(6)} RSS after 1 min ${(r.afterOneMinKiB / 1024).toFixed(1)} MiB, end ${(r.endKiB / 1024).toFixed(1)} MiB, peak ${(r.peakKiB / 1024).toFixed(1)} MiB, second half ${r.secondHalfKiBPerMin.toFixed(0)} KiB/min`,
+      );
+    console.log(`iperf3 30 s runs: ${report.iperfRuns.ok} ok, ${report.iperfRuns.failed} failed; ping: ${pingSummary}`);
+    console.log(`bad peers: ${JSON.stringify(report.badPeers)}`);
+    console.log(`relay listener: ${JSON.stringify(report.relayListener)}`);
+  }
+  console.log(JSON.stringify(report));
+} finally {
+  await teardown();
+}
