@@ -35,7 +35,8 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
   const n = s.node;
   out.push(
     `smolmesh ${n.version}  node ${n.name}  pid ${n.pid}  up ${humanDuration(n.uptimeS)}` +
-      (n.interface ? `  ${n.interface} mtu ${n.mtu}` : "  relay (no TUN)"),
+      (n.interface ? `  ${n.interface} mtu ${n.mtu}` : "  relay (no TUN)") +
+      `  memory ${humanBytes(n.memory.rssBytes)} (heap ${humanBytes(n.memory.heapBytes)})`,
   );
   out.push(`addresses: ${n.addresses.join(", ")}`);
   out.push("");
@@ -114,6 +115,10 @@ export function renderPrometheus(s: StatusSnapshot): string {
   };
   metric("smolmesh_info", "gauge", "Node identity.", [[`version="${esc(s.node.version)}"`, 1]]);
   metric("smolmesh_uptime_seconds", "gauge", "Seconds since the node started.", [["", s.node.uptimeS]]);
+  metric("smolmesh_resident_memory_bytes", "gauge", "Resident memory of the node process.", [
+    ["", s.node.memory.rssBytes],
+  ]);
+  metric("smolmesh_heap_bytes", "gauge", "JavaScript heap in use.", [["", s.node.memory.heapBytes]]);
   metric("smolmesh_routes", "gauge", "Known mesh destinations.", [["", s.routes.length]]);
   metric("smolmesh_routes_unreachable", "gauge", "Destinations with no next hop right now.", [
     ["", s.routes.filter((r) => r.nextHop === null).length],

@@ -38,6 +38,8 @@ export interface StatusSnapshot {
     addresses: string[];
     interface: string | null;
     mtu: number | null;
+    /** Resident memory of the process and the JavaScript heap in use (both in bytes). */
+    memory: { rssBytes: number; heapBytes: number };
   };
   links: LinkStatus[];
   routes: RouteStatus[];
@@ -48,6 +50,11 @@ export interface StatusSnapshot {
 }
 
 const secs = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
+
+function memory(): StatusSnapshot["node"]["memory"] {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapBytes: m.heapUsed };
+}
 
 export function snapshot(node: MeshNode, version: string, startedAt: number): StatusSnapshot {
   const now = node.reactor.now();
@@ -84,6 +91,7 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
       addresses: node.addresses.map(formatIp),
       interface: node.tun?.dev.name ?? null,
       mtu: node.tun ? node.config.mtu : null,
+      memory: memory(),
     },
     links,
     routes,

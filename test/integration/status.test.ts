@@ -62,7 +62,7 @@ describe.skipIf(!isRoot)("status and shutdown", () => {
   test("the table shows the node, its link with traffic, and its route", async () => {
     const r = await run([...CLI, "status", "--socket", one.controlSocket], { env: { NO_COLOR: "1" } });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/node st-one .* smolmesh1 mtu 65000/);
+    expect(r.stdout).toMatch(/node st-one .* smolmesh1 mtu 65000 {2}memory [\d.]+ MiB \(heap [\d.]+ MiB\)/);
     expect(r.stdout).toMatch(/LINKS \(1\)/);
     expect(r.stdout).toMatch(/10\.240\.0\.2:\d+ +│ in +│ up/);
     expect(r.stdout).toMatch(/ROUTES \(1\)/);
@@ -75,6 +75,9 @@ describe.skipIf(!isRoot)("status and shutdown", () => {
     const s = JSON.parse(r.stdout);
     expect(s.node).toMatchObject({ name: "st-one", interface: "smolmesh1", mtu: 65000 });
     expect(s.node.addresses).toEqual([nameToIpv6Text("st-one"), "10.99.4.1"]);
+    // a real reading of the node's own process: the heap is part of the resident memory
+    expect(s.node.memory.heapBytes).toBeGreaterThan(1 << 20);
+    expect(s.node.memory.rssBytes).toBeGreaterThan(s.node.memory.heapBytes);
     expect(s.links).toHaveLength(1);
     expect(s.links[0]).toMatchObject({ direction: "in", state: "up", cipher: "speck" });
     expect(s.links[0].bytesIn).toBeGreaterThan(0);
@@ -85,6 +88,7 @@ describe.skipIf(!isRoot)("status and shutdown", () => {
   test("--prometheus prints counters in the text format", async () => {
     const r = await run([...CLI, "status", "--socket", one.controlSocket, "--prometheus"]);
     expect(r.stdout).toContain('smolmesh_routes{node="st-one"} 1');
+    expect(r.stdout).toMatch(/^smolmesh_resident_memory_bytes\{node="st-one"\} [1-9]\d{6,}$/m);
     expect(r.stdout).toMatch(/^# TYPE smolmesh_link_received_bytes_total counter$/m);
     expect(r.stdout).toMatch(/^smolmesh_router_received_total\{node="st-one"\} \d+$/m);
   });

@@ -119,6 +119,8 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     expect(json.code).toBe(0);
     const snap = JSON.parse(json.stdout) as StatusSnapshot;
     expect(snap.node.name).toBe("wine-relay");
+    expect(snap.node.memory.heapBytes).toBeGreaterThan(1 << 20);
+    expect(snap.node.memory.rssBytes).toBeGreaterThan(snap.node.memory.heapBytes);
     expect(snap.links.filter((l) => l.state === "up").length).toBe(2);
     expect(snap.routes.map((r) => r.name)).toEqual(expect.arrayContaining(["linux-relay", "peer-l", "peer-w"]));
     // a second node with the same name would answer on the same pipe: refused
