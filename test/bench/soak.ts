@@ -11,10 +11,10 @@
  * bytes, a wrong key, a peer with the right key that announces a name
  * never seen before and leaves (a new route and flood for the relay to
  * hold until they expire), one that sends frames with bad MACs, and a
- * silent one left to the handshake deadline. Each node's RSS is read
- * every 5 s; the report gives RSS after the first minute, at the end, the
- * peak and the slope over the second half (KiB per minute), and the
- * relay's counters.
+ * silent one left to the handshake deadline. Each node's RSS (/proc) and
+ * JavaScript heap (its own `status`) are read every 5 s; the report gives
+ * both after the first minute, at the end, their peak and their slope
+ * over the second half (KiB per minute), and the relay's counters.
  *
  *   npm run bench:soak [-- --minutes 10 --restart 120 --json]
  */
@@ -25,7 +25,7 @@ import type { Subprocess } from "bun";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT } from "../helpers/binary.ts";
 import { LegacyPeer, meshPacket } from "../helpers/legacy-peer.ts";
-import { addNamespace, cleanup, isRoot, link, sh } from "../helpers/netns.ts";
+import { addNamespace, cleanup, isRoot, link } from "../helpers/netns.ts";
 import { NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
 
 const { values } = parseArgs({
@@ -212,16 +212,41 @@ try {
   const badLines = lastLine(bad);
   const pingLines = lastLine(pinger);
 
+  type Status = {
+    node?: { memory?: { rssBytes: number; heapBytes: number } };
+    listeners?: { accepted: number; refused: number }[];
+    router?: Record<string, number>;
+  };
+  const status = (n: NodeProc): Status => {
+    const r = spawnSync(bin, ["status", "--json", "--socket", n.controlSocket], { encoding: "utf8" });
+    try {
+      return r.status === 0 ? (JSON.parse(r.stdout) as Status) : {};
+    } catch {
+      return {};
+    }
+  };
+  const NAMES = ["a", "relay", "b"] as const;
+  type Name = (typeof NAMES)[number];
+  const nodeOf = (k: Name) => (k === "a" ? a : k === "relay" ? relay : b);
+  // KiB of resident memory (from /proc) and of JavaScript heap (the node's own status), per node
+  const samples: { t: number; rss: Record<Name, number>; heap: Record<Name, number> }[] = [];
   const t0 = performance.now();
-  const samples: { t: number; a: number; r: number; b: number }[] = [];
   let restarts = 0;
   let nextRestart = RESTART_S * 1000;
   while (performance.now() - t0 < MINUTES * 60_000) {
     const t = performance.now() - t0;
-    samples.push({ t: t / 60_000, a: a.rssKiB(), r: relay.rssKiB(), b: b.rssKiB() });
+    const rss = {} as Record<Name, number>;
+    const heap = {} as Record<Name, number>;
+    for (const k of NAMES) {
+      rss[k] = nodeOf(k).rssKiB();
+      heap[k] = (status(nodeOf(k)).node?.memory?.heapBytes ?? Number.NaN) / 1024;
+    }
+    samples.push({ t: t / 60_000, rss, heap });
     if (samples.length % 12 === 0) {
-      const s = samples.at(-1) as (typeof samples)[number];
-      log(`${s.t.toFixed(1)} min: RSS A ${s.a} KiB, relay ${s.r} KiB, B ${s.b} KiB; ${badLines.at(-1) ?? ""}`);
+      const mib = (x: number) => `${(x / 1024).toFixed(1)} MiB`;
+      log(
+        `${(t / 60_000).toFixed(1)} min: RSS / heap ${NAMES.map((k) => `${k} ${mib(rss[k])} / ${mib(heap[k])}`).join(", ")}; ${badLines.at(-1) ?? ""}`,
+      );
     }
     if (t >= nextRestart) {
       await b.stop("SIGTERM");
@@ -235,32 +260,32 @@ try {
     const elapsed = performance.now() - t0;
     await Bun.sleep((Math.floor(elapsed / 5000) + 1) * 5000 - elapsed + 1);
   }
-  const status = JSON.parse(sh([bin, "status", "--json", "--socket", relay.controlSocket]) || "{}") as {
-    listeners?: { accepted: number; refused: number }[];
-    router?: Record<string, number>;
-    links?: unknown[];
-  };
+  const relayStatus = status(relay);
   pinger.kill("SIGINT");
   await pinger.exited;
   const pingSummary = pingLines.find((l) => /packets transmitted/.test(l)) ?? "";
 
   const half = samples.filter((s) => s.t >= MINUTES / 2);
   const warm = samples.find((s) => s.t >= 1) ?? (samples[0] as (typeof samples)[number]);
-  const end = samples.at(-1) as (typeof samples)[number];
-  const row = (k: "a" | "r" | "b") => ({
-    afterOneMinKiB: warm[k],
-    endKiB: end[k],
-    peakKiB: Math.max(...samples.map((s) => s[k])),
-    secondHalfKiBPerMin: slope(
-      half.map((s) => s.t),
-      half.map((s) => s[k]),
-    ),
-  });
+  const last = samples.at(-1) as (typeof samples)[number];
+  const figures = (k: Name, of: "rss" | "heap") => {
+    const known = half.filter((s) => Number.isFinite(s[of][k]));
+    return {
+      afterOneMinKiB: warm[of][k],
+      endKiB: last[of][k],
+      peakKiB: Math.max(...samples.map((s) => s[of][k]).filter(Number.isFinite)),
+      secondHalfKiBPerMin: slope(
+        known.map((s) => s.t),
+        known.map((s) => s[of][k]),
+      ),
+    };
+  };
   const report = {
     date: new Date().toISOString(),
     minutes: MINUTES,
     restartEveryS: RESTART_S,
-    nodes: { a: row("a"), relay: row("r"), b: row("b") },
+    rss: Object.fromEntries(NAMES.map((k) => [k, figures(k, "rss")])),
+    heap: Object.fromEntries(NAMES.map((k) => [k, figures(k, "heap")])),
     bRestarts: restarts,
     iperfRuns: {
       ok: trafficLines.filter((l) => l === "ok").length,
@@ -268,15 +293,16 @@ try {
     },
     ping: pingSummary,
     badPeers: badLines.at(-1) ? JSON.parse(badLines.at(-1) as string) : null,
-    relayListener: status.listeners?.[0] ?? null,
-    relayRouter: status.router ?? null,
+    relayListener: relayStatus.listeners?.[0] ?? null,
+    relayRouter: relayStatus.router ?? null,
   };
   if (!values.json) {
     console.log(`\nsoak ${MINUTES} min, ${samples.length} samples, B restarted ${restarts} times`);
-    for (const [name, r] of Object.entries(report.nodes))
-      console.log(
-        `${name.padEnd(6)} RSS after 1 min ${(r.afterOneMinKiB / 1024).toFixed(1)} MiB, end ${(r.endKiB / 1024).toFixed(1)} MiB, peak ${(r.peakKiB / 1024).toFixed(1)} MiB, second half ${r.secondHalfKiBPerMin.toFixed(0)} KiB/min`,
-      );
+    for (const of of ["rss", "heap"] as const)
+      for (const [name, r] of Object.entries(report[of]))
+        console.log(
+          `${of.padEnd(4)} ${name.padEnd(5)} after 1 min ${(r.afterOneMinKiB / 1024).toFixed(1)} MiB, end ${(r.endKiB / 1024).toFixed(1)} MiB, peak ${(r.peakKiB / 1024).toFixed(1)} MiB, second half ${r.secondHalfKiBPerMin.toFixed(0)} KiB/min`,
+        );
     console.log(`iperf3 30 s runs: ${report.iperfRuns.ok} ok, ${report.iperfRuns.failed} failed; ping: ${pingSummary}`);
     console.log(`bad peers: ${JSON.stringify(report.badPeers)}`);
     console.log(`relay listener: ${JSON.stringify(report.relayListener)}`);
