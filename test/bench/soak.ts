@@ -13,10 +13,12 @@
  * hold until they expire), one that sends frames with bad MACs, and a
  * silent one left to the handshake deadline. Each node's RSS (/proc) and
  * JavaScript heap (its own `status`) are read every 5 s; the report gives
- * both after the first minute, at the end, their peak and their slope
+ * both after the first minute, at the end, their peak, their lowest in
+ * the first and the last third of the run after its first minute (what
+ * is live: the heap falls back at each full collection), their slope
  * over the second half (KiB per minute), and the relay's counters.
  *
- *   npm run bench:soak [-- --minutes 10 --restart 120 --json]
+ *   npm run bench:soak [-- --minutes 10 --restart 120 --gc-log --json]
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -34,6 +36,9 @@ const { values } = parseArgs({
     restart: { type: "string", default: "120" },
     json: { type: "boolean", default: false },
     bin: { type: "string" },
+    // the nodes log every garbage collection (JavaScriptCore's logGC) and
+    // the report counts their full collections
+    "gc-log": { type: "boolean", default: false },
     // internal: the bad-peer loop, run inside A's namespace
     "bad-peers": { type: "string" },
   },
@@ -134,6 +139,7 @@ const bin = values.bin ?? join(ROOT, "dist/smolmesh");
 const log = (s: string) => {
   if (!values.json) process.stderr.write(`${s}\n`);
 };
+const gcEnv: Record<string, string> = values["gc-log"] ? { BUN_JSC_logGC: "1" } : {};
 const helpers: Subprocess[] = [];
 const teardown = async () => {
   for (const p of helpers) p.kill("SIGKILL");
@@ -157,7 +163,7 @@ try {
     "soak-r",
     { node_name: "soak-r", transports: [{ type: "legacy_tcp_listen", port: PORT, keys: [KEY] }] },
     [],
-    { netns: nsR, command: [bin] },
+    { netns: nsR, command: [bin], env: gcEnv },
   );
   await relay.waitLog(/listening on/, 10_000);
   const tunNode = (name: string, ns: string, host: string, ipv4: string) =>
@@ -170,7 +176,7 @@ try {
         transports: [{ type: "legacy_tcp_connect", host, port: PORT, key: KEY }],
       },
       [],
-      { netns: ns, command: [bin] },
+      { netns: ns, command: [bin], env: gcEnv },
     );
   const a = tunNode("soak-a", nsA, rAddrA, "10.243.0.1");
   let b = tunNode("soak-b", nsB, rAddrB, "10.243.0.2");
@@ -226,12 +232,15 @@ try {
     }
   };
   const NAMES = ["a", "relay", "b"] as const;
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   type Name = (typeof NAMES)[number];
   const nodeOf = (k: Name) => (k === "a" ? a : k === "relay" ? relay : b);
   // KiB of resident memory (from /proc) and of JavaScript heap (the node's own status), per node
   const samples: { t: number; rss: Record<Name, number>; heap: Record<Name, number> }[] = [];
   const t0 = performance.now();
   let restarts = 0;
+  let fullGcB = 0;
+  const fullCollections = (n: NodeProc) => n.log.split("=> FullCollection").length - 1;
   let nextRestart = RESTART_S * 1000;
   while (performance.now() - t0 < MINUTES * 60_000) {
     const t = performance.now() - t0;
@@ -243,12 +252,12 @@ try {
     }
     samples.push({ t: t / 60_000, rss, heap });
     if (samples.length % 12 === 0) {
-      const mib = (x: number) => `${(x / 1024).toFixed(1)} MiB`;
       log(
         `${(t / 60_000).toFixed(1)} min: RSS / heap ${NAMES.map((k) => `${k} ${mib(rss[k])} / ${mib(heap[k])}`).join(", ")}; ${badLines.at(-1) ?? ""}`,
       );
     }
     if (t >= nextRestart) {
+      fullGcB += fullCollections(b);
       await b.stop("SIGTERM");
       b = tunNode("soak-b", nsB, rAddrB, "10.243.0.2");
       await b.waitLog(/link \d+ up/, 30_000);
@@ -268,12 +277,24 @@ try {
   const half = samples.filter((s) => s.t >= MINUTES / 2);
   const warm = samples.find((s) => s.t >= 1) ?? (samples[0] as (typeof samples)[number]);
   const last = samples.at(-1) as (typeof samples)[number];
+  // the heap is a sawtooth (a full collection every ~10 min brings it back
+  // down): its lows, not its slope, show whether what is live grows
+  const low = (k: Name, of: "rss" | "heap", from: number, to: number) =>
+    Math.min(
+      ...samples
+        .filter((s) => s.t >= from && s.t < to)
+        .map((s) => s[of][k])
+        .filter(Number.isFinite),
+    );
   const figures = (k: Name, of: "rss" | "heap") => {
     const known = half.filter((s) => Number.isFinite(s[of][k]));
     return {
       afterOneMinKiB: warm[of][k],
       endKiB: last[of][k],
       peakKiB: Math.max(...samples.map((s) => s[of][k]).filter(Number.isFinite)),
+      // thirds of the run after its first minute (start-up)
+      lowFirstThirdKiB: low(k, of, 1, 1 + (MINUTES - 1) / 3),
+      lowLastThirdKiB: low(k, of, MINUTES - (MINUTES - 1) / 3, MINUTES + 1),
       secondHalfKiBPerMin: slope(
         known.map((s) => s.t),
         known.map((s) => s[of][k]),
@@ -287,6 +308,9 @@ try {
     rss: Object.fromEntries(NAMES.map((k) => [k, figures(k, "rss")])),
     heap: Object.fromEntries(NAMES.map((k) => [k, figures(k, "heap")])),
     bRestarts: restarts,
+    fullCollections: values["gc-log"]
+      ? { a: fullCollections(a), relay: fullCollections(relay), b: fullGcB + fullCollections(b) }
+      : null,
     iperfRuns: {
       ok: trafficLines.filter((l) => l === "ok").length,
       failed: trafficLines.filter((l) => l === "failed").length,
@@ -301,10 +325,12 @@ try {
     for (const of of ["rss", "heap"] as const)
       for (const [name, r] of Object.entries(report[of]))
         console.log(
-          `${of.padEnd(4)} ${name.padEnd(5)} after 1 min ${(r.afterOneMinKiB / 1024).toFixed(1)} MiB, end ${(r.endKiB / 1024).toFixed(1)} MiB, peak ${(r.peakKiB / 1024).toFixed(1)} MiB, second half ${r.secondHalfKiBPerMin.toFixed(0)} KiB/min`,
+          `${of.padEnd(4)} ${name.padEnd(5)} after 1 min ${mib(r.afterOneMinKiB)}, end ${mib(r.endKiB)}, peak ${mib(r.peakKiB)}, ` +
+            `lowest in the first / last third ${mib(r.lowFirstThirdKiB)} / ${mib(r.lowLastThirdKiB)}, second half ${r.secondHalfKiBPerMin.toFixed(0)} KiB/min`,
         );
     console.log(`iperf3 30 s runs: ${report.iperfRuns.ok} ok, ${report.iperfRuns.failed} failed; ping: ${pingSummary}`);
     console.log(`bad peers: ${JSON.stringify(report.badPeers)}`);
+    if (report.fullCollections) console.log(`full collections: ${JSON.stringify(report.fullCollections)}`);
     console.log(`relay listener: ${JSON.stringify(report.relayListener)}`);
   }
   console.log(JSON.stringify(report));
