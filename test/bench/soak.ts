@@ -253,7 +253,11 @@ try {
     samples.push({ t: t / 60_000, rss, heap });
     if (samples.length % 12 === 0) {
       log(
-        `${(t / 60_000).toFixed(1)} min: RSS / heap ${NAMES.map((k) => `${k} ${mib(rss[k])} / ${mib(heap[k])}`).join(", ")}; ${badLines.at(-1) ?? ""}`,
+        `${(t / 60_000).toFixed(1)} min: RSS / heap ${NAMES.map((k) => `${k} ${mib(rss[k])} / ${mib(heap[k])}`).join(", ")}; ` +
+          (values["gc-log"]
+            ? `full collections so far: a ${fullCollections(a)}, relay ${fullCollections(relay)}; `
+            : "") +
+          (badLines.at(-1) ?? ""),
       );
     }
     if (t >= nextRestart) {
