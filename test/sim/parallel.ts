@@ -171,9 +171,7 @@ export async function openParts(opts: SimOptions, workers: number, exchangeBytes
 /** A worker's side: builds its part and carries out commands until terminated. */
 export function serveWorker(scope: { onmessage: unknown; postMessage(m: unknown): void }): void {
   const holder: Holder = { sim: undefined };
-  let built = false;
   let exchange: Exchange | undefined;
-  let opts: SimOptions | undefined;
   scope.onmessage = async (ev: MessageEvent) => {
     const m = ev.data as
       | Command
@@ -181,14 +179,9 @@ export function serveWorker(scope: { onmessage: unknown; postMessage(m: unknown)
     try {
       if ("init" in m) {
         exchange = new Exchange(m.setup, m.part);
-        opts = m.opts;
+        holder.sim = new Simulation(m.opts, await loadPacketHash(), nameToIpv6, exchange);
         scope.postMessage({ answer: null });
         return;
-      }
-      if (!built) {
-        if (!opts || !exchange) throw new Error("sim: worker not set up");
-        holder.sim = new Simulation(opts, await loadPacketHash(), nameToIpv6, exchange);
-        built = true;
       }
       scope.postMessage({ answer: await handle(holder, m) });
     } catch (e) {
