@@ -53,10 +53,11 @@ if (values["bad-peers"]) {
 
 /**
  * One bad or short-lived peer a second at HOST, in turn, until killed.
- * Prints a line per kind when it finished as expected.
+ * Prints, every 5 s, how many of each kind went as expected and how many
+ * did not (`unexpected`).
  */
 async function badPeers(host: string): Promise<never> {
-  const counts: Record<string, number> = { garbage: 0, wrongKey: 0, newName: 0, badMac: 0, silent: 0, unexpected: 0 };
+  const counts = { garbage: 0, wrongKey: 0, newName: 0, badMac: 0, silent: 0, unexpected: 0 };
   const silent: { end(): void }[] = [];
   const raw = async (bytes: Uint8Array) => {
     const sock = await Bun.connect({ hostname: host, port: PORT, socket: { data() {} } });
@@ -71,15 +72,15 @@ async function badPeers(host: string): Promise<never> {
         case 0: {
           const sock = await raw(crypto.getRandomValues(new Uint8Array(1 + Math.floor(Math.random() * 4096))));
           setTimeout(() => sock.end(), 500);
-          counts.garbage = (counts.garbage ?? 0) + 1;
+          counts.garbage++;
           break;
         }
         case 1:
           try {
             (await LegacyPeer.connect(PORT, "not the key", host, 3000)).close();
-            counts.unexpected = (counts.unexpected ?? 0) + 1;
+            counts.unexpected++;
           } catch {
-            counts.wrongKey = (counts.wrongKey ?? 0) + 1;
+            counts.wrongKey++;
           }
           break;
         case 2: {
@@ -87,25 +88,25 @@ async function badPeers(host: string): Promise<never> {
           p.announce(`soak-passer-by-${i}`);
           await p.drained();
           setTimeout(() => p.close(), 500);
-          counts.newName = (counts.newName ?? 0) + 1;
+          counts.newName++;
           break;
         }
         case 3: {
           const p = await LegacyPeer.connect(PORT, KEY, host, 3000);
           for (let k = 0; k < 20; k++) p.sendTampered(meshPacket(3, crypto.getRandomValues(new Uint8Array(200))));
           await p.until(() => p.closed, 3000, "the relay to drop a peer with bad MACs");
-          counts.badMac = (counts.badMac ?? 0) + 1;
+          counts.badMac++;
           break;
         }
         case 4:
           // the relay drops it at its handshake deadline (10 s); at most 20 open
           silent.push(await raw(new Uint8Array(0)));
           if (silent.length > 20) silent.shift()?.end();
-          counts.silent = (counts.silent ?? 0) + 1;
+          counts.silent++;
           break;
       }
     } catch {
-      counts.unexpected = (counts.unexpected ?? 0) + 1;
+      counts.unexpected++;
     }
     await Bun.sleep(Math.max(0, 1000 - (performance.now() - t0))); // the schedule: one peer a second
   }
@@ -199,7 +200,8 @@ try {
   ]);
   const pinger = spawnIn(nsA, ["ping", "-n", "-i", "0.2", bAddr]);
   const bad = spawnIn(nsA, [process.execPath, import.meta.path, "--bad-peers", rAddrA]);
-  const lastLine = (p: Subprocess) => {
+  /** The last 1,000 lines `p` printed, kept up to date. */
+  const linesOf = (p: Subprocess) => {
     const lines: string[] = [];
     (async () => {
       const dec = new TextDecoder();
@@ -214,9 +216,9 @@ try {
     })();
     return lines;
   };
-  const trafficLines = lastLine(traffic);
-  const badLines = lastLine(bad);
-  const pingLines = lastLine(pinger);
+  const trafficLines = linesOf(traffic);
+  const badLines = linesOf(bad);
+  const pingLines = linesOf(pinger);
 
   type Status = {
     node?: { memory?: { rssBytes: number; heapBytes: number } };
