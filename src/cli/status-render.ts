@@ -41,14 +41,31 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
   out.push(`addresses: ${n.addresses.join(", ")}`);
   out.push("");
   const links = table(
-    ["link", "peer", "dir", "state", "up", "in", "out", "pkts in/out", "drops", "queued", "last rx"],
+    [
+      "link",
+      "peer",
+      "node",
+      "dir",
+      "protocol",
+      "state",
+      "up",
+      "keys",
+      "in",
+      "out",
+      "pkts in/out",
+      "drops",
+      "queued",
+      "last rx",
+    ],
     color,
   );
   for (const l of s.links) {
     links.push([
       l.id,
       l.peer,
+      l.peerName ?? "",
       l.direction,
+      l.keys ? `${l.protocol}, keys ${humanDuration(Math.max(l.keys.txAgeS, l.keys.rxAgeS))}` : (l.protocol ?? "?"),
       l.state,
       humanDuration(l.uptimeS),
       humanBytes(l.bytesIn),
@@ -128,7 +145,10 @@ export function renderPrometheus(s: StatusSnapshot): string {
     ['state="handshake"', s.links.filter((l) => l.state === "handshake").length],
   ]);
   const per = (f: (l: StatusSnapshot["links"][number]) => number): [string, number][] =>
-    s.links.map((l) => [`link="${l.id}",peer="${esc(l.peer)}",direction="${l.direction}"`, f(l)]);
+    s.links.map((l) => [
+      `link="${l.id}",peer="${esc(l.peer)}",direction="${l.direction}",protocol="${l.protocol ?? ""}"`,
+      f(l),
+    ]);
   metric(
     "smolmesh_link_received_bytes_total",
     "counter",
@@ -164,6 +184,23 @@ export function renderPrometheus(s: StatusSnapshot): string {
     "gauge",
     "Bytes waiting to be written to a link.",
     per((l) => l.queuedBytes),
+  );
+  type Keys = NonNullable<StatusSnapshot["links"][number]["keys"]>;
+  const perModern = (f: (k: Keys) => number): [string, number][] =>
+    s.links.flatMap((l): [string, number][] =>
+      l.keys ? [[`link="${l.id}",peer="${esc(l.peer)}",direction="${l.direction}"`, f(l.keys)]] : [],
+    );
+  metric(
+    "smolmesh_link_key_age_seconds",
+    "gauge",
+    "Age of a modern link's older current key (sending or receiving).",
+    perModern((k) => Math.max(k.txAgeS, k.rxAgeS)),
+  );
+  metric(
+    "smolmesh_link_rekeys_total",
+    "counter",
+    "Keys a modern link replaced, both directions.",
+    perModern((k) => k.txRekeys + k.rxRekeys),
   );
   for (const [k, v] of Object.entries(s.router)) {
     if (k === "routes" || k === "floodMemory") continue;

@@ -5,7 +5,7 @@
  * an error, reported all at once before the node starts anything.
  */
 import type { z } from "zod";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, configSchema, TRANSPORT_TYPES } from "./schema.ts";
 
 export type ConfigResult =
   | { ok: true; config: Config; warnings: string[] }
@@ -35,7 +35,8 @@ function shown(v: unknown): string {
 function describe(issue: z.core.$ZodIssue, root: unknown): string {
   const at = pathText(issue.path);
   if (issue.code === "invalid_union" && "discriminator" in issue) {
-    return `${at}: expected "legacy_tcp_connect" or "legacy_tcp_listen", got ${shown(valueAt(root, issue.path))}`;
+    const types = TRANSPORT_TYPES.map((t) => `"${t}"`).join(", ");
+    return `${at}: expected one of ${types}, got ${shown(valueAt(root, issue.path))}`;
   }
   const found = valueAt(root, issue.path);
   const expected = issue.message.startsWith("Invalid input")

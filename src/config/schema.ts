@@ -46,42 +46,81 @@ export const listenSchema = z.strictObject({
   bind: ipLiteral.default("::"),
 });
 
-const transport = z.discriminatedUnion("type", [connectSchema, listenSchema], {
-  error: 'a transport whose "type" is "legacy_tcp_connect" or "legacy_tcp_listen"',
+/** The modern link protocol (LINK-PROTOCOL.md): Noise with a PSK, X25519 + ML-KEM-768, AES-256-GCM. */
+export const modernConnectSchema = z.strictObject({
+  type: z.literal("tcp_connect"),
+  host: z.string({ error: "a host name or IP address" }).min(1, { error: "a host name or IP address" }),
+  port,
+  key: key.min(1, { error: "a non-empty shared key" }),
 });
+
+export const modernListenSchema = z.strictObject({
+  type: z.literal("tcp_listen"),
+  port,
+  keys: z
+    .array(key.min(1, { error: "a non-empty shared key" }), { error: "a list of shared key strings" })
+    .min(1, { error: "at least one key" }),
+  /** Address to listen on. "::" (the default) is every IPv6 and IPv4 address. */
+  bind: ipLiteral.default("::"),
+  /** Also accept legacy connectors (both smolmesh2 generations) on this port, told apart by their first bytes. */
+  legacy: z.boolean({ error: "true or false" }).default(false),
+});
+
+export const TRANSPORT_TYPES = ["tcp_connect", "tcp_listen", "legacy_tcp_connect", "legacy_tcp_listen"];
+
+const transport = z.discriminatedUnion("type", [modernConnectSchema, modernListenSchema, connectSchema, listenSchema], {
+  error: `a transport whose "type" is one of ${TRANSPORT_TYPES.join(", ")}`,
+});
+
+/** Longest node name (JSON-encoded bytes) a modern link's handshake payload carries. */
+export const NODE_NAME_MODERN_MAX = 960;
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 
-export const configSchema = z.strictObject({
-  node_name: z.string({ error: "the node's name as a string" }).min(1, { error: "a non-empty node name" }),
-  ipv4_addresses: z.array(ipv4, { error: "a list of IPv4 addresses" }).default([]),
-  linux_tuntap: z.boolean({ error: "true or false" }).default(false),
-  windows_tuntap: z.boolean({ error: "true or false" }).default(false),
-  transports: z.array(transport, { error: "a list of transports" }).default([]),
-  /** TUN interface name (Linux: at most 15 bytes). Default: smolmesh1; Windows: smolmesh-NODE_NAME, as the original. */
-  interface_name: z
-    .string({ error: "an interface name" })
-    .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: "an interface name of 1-15 letters, digits, '_', '.' or '-'" })
-    .optional(),
-  /** TUN MTU. Large by default: per-packet cost dominates on TCP links (see README). */
-  mtu: z
-    .number({ error: "an MTU (an integer from 1280 to 65000)" })
-    .int({ error: "an MTU (an integer from 1280 to 65000)" })
-    .min(1280, { error: "an MTU (an integer from 1280 to 65000)" })
-    .max(65000, { error: "an MTU (an integer from 1280 to 65000)" })
-    .default(65000),
-  /** Path of the control socket for `smolmesh status`, or false for none. Default: /run/smolmesh/NODE_NAME.sock (Windows: the pipe \\.\pipe\smolmesh-NODE_NAME) */
-  control_socket: z
-    .union([z.string().min(1), z.literal(false)], { error: "a path for the control socket, or false for none" })
-    .optional(),
-  /** Windows: path of wintun.dll (default: beside smolmesh.exe). */
-  wintun_dll: z.string({ error: "a path to wintun.dll" }).min(1, { error: "a path to wintun.dll" }).optional(),
-  log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
-});
+export const configSchema = z
+  .strictObject({
+    node_name: z.string({ error: "the node's name as a string" }).min(1, { error: "a non-empty node name" }),
+    ipv4_addresses: z.array(ipv4, { error: "a list of IPv4 addresses" }).default([]),
+    linux_tuntap: z.boolean({ error: "true or false" }).default(false),
+    windows_tuntap: z.boolean({ error: "true or false" }).default(false),
+    transports: z.array(transport, { error: "a list of transports" }).default([]),
+    /** TUN interface name (Linux: at most 15 bytes). Default: smolmesh1; Windows: smolmesh-NODE_NAME, as the original. */
+    interface_name: z
+      .string({ error: "an interface name" })
+      .regex(/^[A-Za-z0-9_.-]{1,15}$/, { error: "an interface name of 1-15 letters, digits, '_', '.' or '-'" })
+      .optional(),
+    /** TUN MTU. Large by default: per-packet cost dominates on TCP links (see README). */
+    mtu: z
+      .number({ error: "an MTU (an integer from 1280 to 65000)" })
+      .int({ error: "an MTU (an integer from 1280 to 65000)" })
+      .min(1280, { error: "an MTU (an integer from 1280 to 65000)" })
+      .max(65000, { error: "an MTU (an integer from 1280 to 65000)" })
+      .default(65000),
+    /** Path of the control socket for `smolmesh status`, or false for none. Default: /run/smolmesh/NODE_NAME.sock (Windows: the pipe \\.\pipe\smolmesh-NODE_NAME) */
+    control_socket: z
+      .union([z.string().min(1), z.literal(false)], { error: "a path for the control socket, or false for none" })
+      .optional(),
+    /** Windows: path of wintun.dll (default: beside smolmesh.exe). */
+    wintun_dll: z.string({ error: "a path to wintun.dll" }).min(1, { error: "a path to wintun.dll" }).optional(),
+    log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    // the modern handshake carries the name in a payload of at most 1,024 bytes (with room for "software")
+    const modern = c.transports.some((t) => t.type === "tcp_connect" || t.type === "tcp_listen");
+    if (modern && new TextEncoder().encode(JSON.stringify(c.node_name)).length > NODE_NAME_MODERN_MAX) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["node_name"],
+        message: `a node name of at most ${NODE_NAME_MODERN_MAX} bytes as JSON (modern links carry it in their handshake)`,
+      });
+    }
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ConnectTransport = z.output<typeof connectSchema>;
 export type ListenTransport = z.output<typeof listenSchema>;
+export type ModernConnectTransport = z.output<typeof modernConnectSchema>;
+export type ModernListenTransport = z.output<typeof modernListenSchema>;
 
 /** Where the control socket of a node with this config lives (undefined: none). */
 export function controlSocketPath(

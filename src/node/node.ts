@@ -5,9 +5,19 @@
 import { formatIp, formatSocketAddress } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
-import { type Config, tunName, wantsTun } from "../config/schema.ts";
+import { VERSION_TEXT } from "../cli/version.ts";
+import {
+  type Config,
+  type ConnectTransport,
+  type ListenTransport,
+  type ModernConnectTransport,
+  type ModernListenTransport,
+  tunName,
+  wantsTun,
+} from "../config/schema.ts";
 import { gimli } from "../crypto/gimli-wasm.ts";
 import { sharedHeap } from "../crypto/heap.ts";
+import { linkPsk } from "../crypto/link-psk.ts";
 import { speck } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
@@ -15,24 +25,32 @@ import { type Route, Router, type RouterOutput } from "../mesh/router.ts";
 import type { Platform } from "../platform/index.ts";
 import type { SocketAddress } from "../reactor/net-api.ts";
 import { Reactor } from "../reactor/reactor.ts";
+import { DetectingSession } from "../transport/codec/detect-session.ts";
 import { type KeyCandidate, LegacySession } from "../transport/codec/legacy-session.ts";
+import { ModernSession } from "../transport/codec/modern-session.ts";
+import { encodePayload, REKEY_MS } from "../transport/codec/modern-wire.ts";
+import type { LinkSession, Role } from "../transport/codec/session.ts";
 import { Connector } from "../transport/connector.ts";
-import { type Direction, Link } from "../transport/link.ts";
+import { type Direction, Link, type LinkTiming } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
 import { TunPort } from "./tun-port.ts";
 
-export interface NodeLimits {
-  handshakeMs: number;
-  idleMs: number;
+export interface NodeLimits extends LinkTiming {
   maxHalfOpen: number;
 }
 
-export const DEFAULT_NODE_LIMITS: NodeLimits = { handshakeMs: 10_000, idleMs: 30_000, maxHalfOpen: 64 };
+export const DEFAULT_NODE_LIMITS: NodeLimits = {
+  handshakeMs: 10_000,
+  idleMs: 30_000,
+  rekeyMs: REKEY_MS,
+  maxHalfOpen: 64,
+};
 
 const SUITES: Record<string, LegacySuite> = { speck, gimli };
 const utf8 = new TextEncoder();
+const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 export class MeshNode implements RouterOutput {
   readonly reactor: Reactor;
@@ -44,7 +62,9 @@ export class MeshNode implements RouterOutput {
   private nextLinkId = 1;
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
-  private readonly listenKeys: KeyCandidate[][] = [];
+  private readonly psks = new Map<string, Uint8Array>();
+  /** Our modern handshake payload: node name and software. */
+  private readonly payload: Uint8Array;
   tun: TunPort | undefined;
   /** This node's addresses: the name-derived IPv6, then the configured IPv4s. */
   readonly addresses: Uint8Array[];
@@ -57,6 +77,7 @@ export class MeshNode implements RouterOutput {
     private readonly limits: NodeLimits = DEFAULT_NODE_LIMITS,
   ) {
     this.addresses = [nameToIpv6(config.node_name), ...config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array)];
+    this.payload = encodePayload({ node: config.node_name, software: `smolmesh ${VERSION_TEXT}` });
     this.reactor = new Reactor(platform.poll(), {
       onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
     });
@@ -91,40 +112,84 @@ export class MeshNode implements RouterOutput {
       );
     }
     for (const t of this.config.transports) {
-      if (t.type !== "legacy_tcp_listen") continue;
-      const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
-      // each key in config order, SPECK before Gimli: a listener answers both generations
-      const keys = t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
-      const index = this.listenKeys.push(keys) - 1;
-      const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
-        admit: () => this.halfOpen() < this.limits.maxHalfOpen,
-        accepted: (fd, peer) => this.openLink(fd, peer, "in", this.listenKeys[index] as KeyCandidate[]),
-        refused: (peer) =>
-          this.log.limit(
-            "refused",
-            "warn",
-            `refused ${formatSocketAddress(peer)}: ${this.limits.maxHalfOpen} handshakes already pending`,
-          ),
-        error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
-      });
-      this.listeners.push(l);
-      this.log.info(`listening on ${l.localText}`);
+      if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
     }
     for (const t of this.config.transports) {
-      if (t.type !== "legacy_tcp_connect") continue;
-      const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
-      const c: Connector = new Connector(t.host, t.port, this.reactor, this.platform.net, {
-        connected: (fd, peer) => {
-          const link = this.openLink(fd, peer, "out", [candidate]);
-          this.linkOwner.set(link.id, c);
-        },
-        failed: (reason) =>
-          this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
-      });
-      this.connectors.push(c);
-      c.start();
+      if (t.type === "legacy_tcp_connect" || t.type === "tcp_connect") this.connect(t);
     }
     this.tick();
+  }
+
+  private listen(t: ListenTransport | ModernListenTransport): void {
+    const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
+    // each key in config order, SPECK before Gimli: a legacy listener answers both generations
+    const legacyKeys = () => t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
+    let session: () => LinkSession;
+    if (t.type === "legacy_tcp_listen") {
+      const keys = legacyKeys();
+      session = () => this.legacySession("listen", keys);
+    } else {
+      const psks = t.keys.map((k) => this.psk(k));
+      const modern = () => this.modernSession("listen", psks);
+      if (t.legacy) {
+        const keys = legacyKeys();
+        session = () => new DetectingSession(this.heap, modern, () => this.legacySession("listen", keys));
+      } else {
+        session = modern;
+      }
+    }
+    const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
+      admit: () => this.halfOpen() < this.limits.maxHalfOpen,
+      accepted: (fd, peer) => this.openLink(fd, peer, "in", session()),
+      refused: (peer) =>
+        this.log.limit(
+          "refused",
+          "warn",
+          `refused ${formatSocketAddress(peer)}: ${this.limits.maxHalfOpen} handshakes already pending`,
+        ),
+      error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
+    });
+    this.listeners.push(l);
+    const kind = t.type === "legacy_tcp_listen" ? "legacy" : t.legacy ? "modern and legacy" : "modern";
+    this.log.info(`listening on ${l.localText} (${kind})`);
+  }
+
+  private connect(t: ConnectTransport | ModernConnectTransport): void {
+    let session: () => LinkSession;
+    if (t.type === "legacy_tcp_connect") {
+      const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
+      session = () => this.legacySession("connect", [candidate]);
+    } else {
+      const psk = this.psk(t.key);
+      session = () => this.modernSession("connect", [psk]);
+    }
+    const c: Connector = new Connector(t.host, t.port, this.reactor, this.platform.net, {
+      connected: (fd, peer) => {
+        const link = this.openLink(fd, peer, "out", session());
+        this.linkOwner.set(link.id, c);
+      },
+      failed: (reason) => this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
+    });
+    this.connectors.push(c);
+    c.start();
+  }
+
+  /** The modern protocol's PSK of a configured key (scrypt, once per distinct key). */
+  private psk(key: string): Uint8Array {
+    let psk = this.psks.get(key);
+    if (!psk) {
+      psk = linkPsk(key);
+      this.psks.set(key, psk);
+    }
+    return psk;
+  }
+
+  private legacySession(role: Role, candidates: KeyCandidate[]): LegacySession {
+    return new LegacySession({ role, candidates, iv: randomBytes(16), heap: this.heap });
+  }
+
+  private modernSession(role: Role, psks: Uint8Array[]): ModernSession {
+    return new ModernSession({ role, psks, payload: this.payload, random: randomBytes, heap: this.heap });
   }
 
   private tick(): void {
@@ -139,13 +204,7 @@ export class MeshNode implements RouterOutput {
     return n;
   }
 
-  private openLink(fd: number, peer: SocketAddress, direction: Direction, keys: KeyCandidate[]): Link {
-    const session = new LegacySession({
-      role: direction === "out" ? "connect" : "listen",
-      candidates: keys,
-      iv: crypto.getRandomValues(new Uint8Array(16)),
-      heap: this.heap,
-    });
+  private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {
     const id = this.nextLinkId++;
     const text = formatSocketAddress(peer);
     const link = new Link(
@@ -160,7 +219,8 @@ export class MeshNode implements RouterOutput {
       this.heap,
       {
         established: (l) => {
-          this.log.info(`link ${l.id} up: ${direction === "out" ? "to" : "from"} ${text}`);
+          const who = l.peerName === undefined ? "" : ` (node ${l.peerName})`;
+          this.log.info(`link ${l.id} up: ${direction === "out" ? "to" : "from"} ${text}${who}, ${l.protocol}`);
           this.router.linkUp(l.id, Date.now());
         },
         packet: (l, p, len) => this.router.receive(l.id, this.heap.u8(), p, len, Date.now()),
@@ -246,7 +306,7 @@ export class MeshNode implements RouterOutput {
     this.tickTimer?.cancel();
     for (const c of this.connectors) c.stop();
     for (const l of this.listeners) l.close();
-    for (const link of [...this.links.values()]) link.close("node stopping");
+    for (const link of [...this.links.values()]) link.close("node stopping", "shutting down");
     this.tun?.close();
     this.tun = undefined;
     this.reactor.stop();

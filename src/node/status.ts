@@ -13,7 +13,12 @@ export interface LinkStatus extends LinkStats {
   peer: string;
   direction: "out" | "in";
   state: string;
-  cipher: string | null;
+  /** "modern", "speck" or "gimli"; null while the handshake runs. */
+  protocol: string | null;
+  /** The peer's node name from the modern handshake (null on legacy links). */
+  peerName: string | null;
+  /** Modern links: age of the current sending and receiving keys, and rekeys so far. */
+  keys: { txAgeS: number; rxAgeS: number; txRekeys: number; rxRekeys: number; ignoredFrames: number } | null;
   uptimeS: number;
   queuedBytes: number;
   lastReceivedS: number;
@@ -64,7 +69,12 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
     peer: l.peerText,
     direction: l.direction,
     state: l.state,
-    cipher: l.suiteName ?? null,
+    protocol: l.protocol ?? null,
+    peerName: l.peerName ?? null,
+    keys:
+      l.modern && l.state === "up"
+        ? { txAgeS: secs(now - l.txKeyAt), rxAgeS: secs(now - l.rxKeyAt), ...l.keyStats }
+        : null,
     uptimeS: secs(now - (l.establishedAt || l.createdAt)),
     ...l.stats,
     queuedBytes: l.queuedBytes,

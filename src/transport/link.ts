@@ -1,18 +1,20 @@
 /**
- * The driver of one legacy_tcp connection: moves bytes between its socket
- * and its LegacySession on the reactor, enforces the deadlines, and keeps
- * the link's counters. Reads land directly in the session's buffer in the
+ * The driver of one link: moves bytes between its socket and its session
+ * (legacy or modern, see codec/session.ts) on the reactor, enforces the
+ * deadlines, rekeys modern links on a timer, and keeps the link's counters. Reads land directly in the session's buffer in the
  * shared wasm heap; all frames queued during one reactor turn leave in one
  * write.
  *
  * Deadlines: the handshake must complete within `handshakeMs`; an
  * established link with nothing received for `idleMs` is dead (every node
- * floods every 5-10 s, so a live peer always has something to say).
+ * floods every 5-10 s, so a live peer always has something to say). A
+ * modern link's sending key is replaced every `rekeyMs` (and by the
+ * session itself after 2^30 bytes).
  */
 import type { WasmHeap } from "../crypto/heap.ts";
 import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
 import { ERROR, READ, type Reactor, type Registration, type Timer, WRITE } from "../reactor/reactor.ts";
-import type { LegacySession, SessionError } from "./codec/legacy-session.ts";
+import type { LinkSession, SessionError } from "./codec/session.ts";
 
 export type Direction = "out" | "in";
 export type LinkState = "handshake" | "up" | "closed";
@@ -34,10 +36,26 @@ export interface LinkStats {
 }
 
 export const SESSION_ERRORS: Record<SessionError, string> = {
-  "wrong-key": "wrong key: the peer's keyfinder matches none of ours",
+  "wrong-key": "wrong key: the peer's handshake matches none of our keys",
   "bad-mac": "bad MAC on a frame (wrong key or corrupted stream)",
   "bad-length": "frame with an impossible length",
+  "bad-magic":
+    "not a modern link: the peer's first bytes are not the magic (a legacy connector on a port without legacy: true?)",
+  "bad-version": "the peer speaks another version of the modern link protocol",
+  "bad-handshake": "malformed handshake message (wrong size or a bad key inside)",
+  "handshake-auth": "the listener's handshake answer did not authenticate (tampered with on the way?)",
+  "bad-payload": "the handshake payload is not a JSON object with a node name",
+  unconfirmed:
+    "the connector's first frame did not authenticate: it never proved it holds the key (a replayed handshake?)",
+  "peer-closed": "the peer closed the link",
 };
+
+export interface LinkTiming {
+  handshakeMs: number;
+  idleMs: number;
+  /** A modern link's sending key is replaced at least this often. */
+  rekeyMs: number;
+}
 
 const READS_PER_TURN = 8;
 
@@ -58,6 +76,12 @@ export class Link {
   private deadline: Timer | undefined;
   private flushQueued = false;
   private readonly sink = { packet: (p: number, len: number) => this.onPacket(p, len) };
+  private rekeyTimer: Timer | undefined;
+  /** When the current sending / receiving keys were made (modern links). */
+  txKeyAt = 0;
+  rxKeyAt = 0;
+  private txRekeysSeen = 0;
+  private rxRekeysSeen = 0;
 
   constructor(
     readonly id: number,
@@ -65,12 +89,12 @@ export class Link {
     readonly peer: SocketAddress,
     readonly peerText: string,
     private readonly fd: number,
-    private readonly session: LegacySession,
+    private readonly session: LinkSession,
     private readonly reactor: Reactor,
     private readonly net: NetApi,
     private readonly heap: WasmHeap,
     private readonly events: LinkEvents,
-    private readonly timing: { handshakeMs: number; idleMs: number },
+    private readonly timing: LinkTiming,
   ) {
     this.createdAt = this.lastReceived = reactor.now();
     this.reg = reactor.add(fd, READ, (ready) => this.onReady(ready));
@@ -80,9 +104,24 @@ export class Link {
     if (session.pending) this.scheduleFlush();
   }
 
-  /** The session's established cipher generation, once up. */
-  get suiteName(): string | undefined {
-    return this.session.chosen?.suite.name;
+  /** "modern", "speck" or "gimli", once the handshake tells. */
+  get protocol(): string | undefined {
+    return this.session.protocol;
+  }
+
+  /** The peer's node name from the handshake (modern links). */
+  get peerName(): string | undefined {
+    return this.session.peerName;
+  }
+
+  get modern(): boolean {
+    return this.session.protocol === "modern";
+  }
+
+  /** Rekeys done so far each way and frames of unknown type skipped. */
+  get keyStats(): { txRekeys: number; rxRekeys: number; ignoredFrames: number } {
+    const s = this.session;
+    return { txRekeys: s.txRekeys, rxRekeys: s.rxRekeys, ignoredFrames: s.ignoredFrames };
   }
 
   get queuedBytes(): number {
@@ -106,7 +145,11 @@ export class Link {
       }
       if (n < 0) return;
       if (n === 0) {
-        this.close("the peer closed the connection");
+        this.close(
+          this.state === "handshake"
+            ? "the peer closed the connection during the handshake (wrong key, or another protocol?)"
+            : "the peer closed the connection",
+        );
         return;
       }
       this.stats.bytesIn += n;
@@ -114,21 +157,49 @@ export class Link {
       const wasUp = this.state !== "handshake";
       const err = this.session.received(n, this.sink);
       if (err) {
-        this.close(SESSION_ERRORS[err]);
+        this.close(this.describe(err));
         return;
       }
+      if (this.session.rxRekeys !== this.rxRekeysSeen) {
+        this.rxRekeysSeen = this.session.rxRekeys;
+        this.rxKeyAt = this.lastReceived;
+      }
       if (!wasUp && this.session.established && this.state === "handshake") this.onEstablished();
+      if (this.session.pending) this.scheduleFlush(); // a handshake answer
       if (n < room) return;
     }
+  }
+
+  private describe(err: SessionError): string {
+    const reason = this.session.peerCloseReason;
+    return err === "peer-closed" && reason ? `${SESSION_ERRORS[err]}: "${reason}"` : SESSION_ERRORS[err];
   }
 
   private onEstablished(): void {
     this.deadline?.cancel();
     this.state = "up";
-    this.establishedAt = this.reactor.now();
+    this.establishedAt = this.txKeyAt = this.rxKeyAt = this.reactor.now();
     if (this.session.pending) this.scheduleFlush();
     this.armIdle();
+    if (this.modern) this.armRekey(this.timing.rekeyMs);
     this.events.established(this);
+  }
+
+  private armRekey(ms: number): void {
+    this.rekeyTimer = this.reactor.after(ms, () => {
+      if (this.state !== "up") return;
+      // no room in the send queue: try again soon, before the old key gets much older
+      if (!this.session.rekey()) return this.armRekey(Math.min(1000, this.timing.rekeyMs));
+      this.noteTxRekey();
+      this.scheduleFlush();
+      this.armRekey(this.timing.rekeyMs);
+    });
+  }
+
+  private noteTxRekey(): void {
+    if (this.session.txRekeys === this.txRekeysSeen) return;
+    this.txRekeysSeen = this.session.txRekeys;
+    this.txKeyAt = this.reactor.now();
   }
 
   private armIdle(): void {
@@ -161,6 +232,7 @@ export class Link {
     if (b.buffer === m.buffer) m.copyWithin(at, off, off + len);
     else m.set(b.subarray(off, off + len), at);
     this.session.commit(len);
+    if (this.session.txRekeys !== this.txRekeysSeen) this.noteTxRekey();
     this.stats.packetsOut++;
     this.scheduleFlush();
     return true;
@@ -193,12 +265,26 @@ export class Link {
     if (this.state !== "closed") this.reg.setInterest(this.session.pending ? READ | WRITE : READ);
   }
 
-  /** Closes the socket and frees the session; `reason` goes to the closed event. */
-  close(reason: string): void {
+  /**
+   * Closes the socket and frees the session; `reason` goes to the closed
+   * event. With `goodbye`, a modern link first tells the peer why in a
+   * close frame (one non-blocking write: lost if the peer is not reading).
+   */
+  close(reason: string, goodbye?: string): void {
     if (this.state === "closed") return;
+    if (goodbye !== undefined && this.state === "up") {
+      this.session.sayGoodbye(goodbye);
+      const { at, length } = this.session.writeSource();
+      try {
+        if (length) this.net.write(this.fd, this.heap.u8(), at, length);
+      } catch {
+        // the socket is going away anyway; the reason below is what counts
+      }
+    }
     const wasUp = this.state === "up";
     this.state = "closed";
     this.deadline?.cancel();
+    this.rekeyTimer?.cancel();
     this.reg.remove();
     this.net.close(this.fd);
     this.session.dispose();

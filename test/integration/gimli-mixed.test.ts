@@ -83,6 +83,6 @@ describe.skipIf(!isRoot)("a SPECK client and a Gimli client through one listener
       "--json",
     ]);
     const s = JSON.parse(r.stdout);
-    expect(s.links.map((l: { cipher: string }) => l.cipher).sort()).toEqual(["gimli", "speck"]);
+    expect(s.links.map((l: { protocol: string }) => l.protocol).sort()).toEqual(["gimli", "speck"]);
   });
 });

@@ -64,7 +64,7 @@ describe.skipIf(!isRoot)("status and shutdown", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/node st-one .* smolmesh1 mtu 65000 {2}memory [\d.]+ MiB \(heap [\d.]+ MiB\)/);
     expect(r.stdout).toMatch(/LINKS \(1\)/);
-    expect(r.stdout).toMatch(/10\.240\.0\.2:\d+ +│ in +│ up/);
+    expect(r.stdout).toMatch(/10\.240\.0\.2:\d+ +│ +│ in +│ speck +│ up/);
     expect(r.stdout).toMatch(/ROUTES \(1\)/);
     expect(r.stdout).toContain(`${nameToIpv6Text("st-two")} │ st-two`);
     expect(r.stdout).toMatch(/TUN +\d+ packets in/);
@@ -79,7 +79,7 @@ describe.skipIf(!isRoot)("status and shutdown", () => {
     expect(s.node.memory.heapBytes).toBeGreaterThan(1 << 20);
     expect(s.node.memory.rssBytes).toBeGreaterThan(s.node.memory.heapBytes);
     expect(s.links).toHaveLength(1);
-    expect(s.links[0]).toMatchObject({ direction: "in", state: "up", cipher: "speck" });
+    expect(s.links[0]).toMatchObject({ direction: "in", state: "up", protocol: "speck" });
     expect(s.links[0].bytesIn).toBeGreaterThan(0);
     expect(s.routes).toEqual([expect.objectContaining({ name: "st-two", nextHop: s.links[0].id, backups: [] })]);
     expect(s.tun.packetsIn).toBeGreaterThan(0);

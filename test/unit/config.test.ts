@@ -75,7 +75,7 @@ const bad: [string, unknown, RegExp][] = [
   [
     "misspelt type",
     { ...base, transports: [{ type: "legacy_tcp_lisen", port: 1, keys: ["a"] }] },
-    /^transports\[0\]\.type: expected "legacy_tcp_connect" or "legacy_tcp_listen", got "legacy_tcp_lisen"/,
+    /^transports\[0\]\.type: expected one of "tcp_connect", "tcp_listen", "legacy_tcp_connect", "legacy_tcp_listen", got "legacy_tcp_lisen"/,
   ],
   [
     "no keys",

@@ -5,7 +5,8 @@
  * byte, and the handshake hash.
  */
 import { describe, expect, test } from "bun:test";
-import type { CipherState } from "../../src/crypto/noise/cipher-state.ts";
+import { createCipheriv } from "node:crypto";
+import { CipherState } from "../../src/crypto/noise/cipher-state.ts";
 import { HandshakeState, NN, NN_PSK0, type Pattern, protocolName } from "../../src/crypto/noise/handshake-state.ts";
 import { hex, loadVectors, toHex } from "../helpers/vectors.ts";
 
@@ -139,5 +140,53 @@ describe("Noise vectors (cacophony)", () => {
       random: fixed(hex(v.resp_ephemeral)),
     });
     expect(resp.readMessage(init.writeMessage(new Uint8Array(0)) as Uint8Array)).toBe("auth");
+  });
+});
+
+describe("CipherState", () => {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+  const ad = new Uint8Array(0);
+
+  test("Rekey() is ENCRYPT(k, 2^64-1, empty, zeros) cut to 32 bytes, and keeps the nonce", () => {
+    const cs = new CipherState();
+    cs.initializeKey(key);
+    cs.encryptWithAd(ad, new Uint8Array(5));
+    cs.rekey();
+    expect(cs.n).toBe(1);
+    const c = createCipheriv("aes-256-gcm", key, Buffer.from("00000000ffffffffffffffff", "hex"));
+    const want = c.update(new Uint8Array(32));
+    const fresh = new CipherState();
+    fresh.initializeKey(new Uint8Array(want));
+    fresh.n = 1;
+    expect(toHex(cs.encryptWithAd(ad, Uint8Array.of(1, 2, 3)))).toBe(
+      toHex(fresh.encryptWithAd(ad, Uint8Array.of(1, 2, 3))),
+    );
+  });
+
+  test("after a rekey only the rekeyed side opens what follows", () => {
+    const [tx, rxOld, rxNew] = [new CipherState(), new CipherState(), new CipherState()];
+    for (const cs of [tx, rxOld, rxNew]) cs.initializeKey(key);
+    tx.rekey();
+    rxNew.rekey();
+    const ct = tx.encryptWithAd(ad, Uint8Array.of(9, 9, 9));
+    expect(rxOld.decryptWithAd(ad, ct)).toBeUndefined();
+    expect(rxOld.n).toBe(0); // a failed open does not move the nonce
+    expect([...(rxNew.decryptWithAd(ad, ct) as Uint8Array)]).toEqual([9, 9, 9]);
+  });
+
+  test("in-place sealing matches the copying form and opens in place", () => {
+    const a = new CipherState();
+    const b = new CipherState();
+    a.initializeKey(key);
+    b.initializeKey(key);
+    const buf = new Uint8Array(64 + 16);
+    buf.fill(7, 0, 64);
+    expect(a.encryptAt(ad, buf, 0, 64)).toBe(true);
+    const copy = b.encryptWithAd(ad, new Uint8Array(64).fill(7));
+    expect(toHex(buf)).toBe(toHex(copy));
+    const c = new CipherState();
+    c.initializeKey(key);
+    expect(c.decryptAt(ad, buf, 0, 64)).toBe(true);
+    expect(buf.subarray(0, 64).every((x) => x === 7)).toBe(true);
   });
 });

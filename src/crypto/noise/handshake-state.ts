@@ -78,7 +78,7 @@ export class HandshakeState {
   private re1: Uint8Array | undefined;
   private index = 0;
 
-  constructor(o: HandshakeOptions, ss?: SymmetricState) {
+  constructor(o: HandshakeOptions) {
     this.pattern = o.pattern;
     this.initiator = o.initiator;
     this.random = o.random;
@@ -87,23 +87,8 @@ export class HandshakeState {
       throw new RangeError(`"psk" expected Uint8Array of length 32, got ${o.psk ? `length=${o.psk.length}` : "none"}`);
     }
     this.psk = o.psk;
-    if (ss) {
-      this.ss = ss;
-    } else {
-      this.ss = SymmetricState.initialize(protocolName(o.pattern));
-      this.ss.mixHash(o.prologue);
-    }
-  }
-
-  /**
-   * The state right after the prologue, to fork from: a listener with
-   * several keys starts one handshake per key from it (the protocol name
-   * is hashed once).
-   */
-  static afterPrologue(pattern: Pattern, prologue: Uint8Array): SymmetricState {
-    const ss = SymmetricState.initialize(protocolName(pattern));
-    ss.mixHash(prologue);
-    return ss;
+    this.ss = SymmetricState.initialize(protocolName(o.pattern));
+    this.ss.mixHash(o.prologue);
   }
 
   /** Whether every message has been written or read. */

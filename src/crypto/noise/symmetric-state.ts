@@ -55,12 +55,6 @@ export class SymmetricState {
     return new SymmetricState(h.slice(), h);
   }
 
-  /** A copy of this state (a listener tries one per configured key). */
-  fork(): SymmetricState {
-    if (this.cs.hasKey()) throw new Error("fork() is for states before the first key");
-    return new SymmetricState(this.ck.slice(), this.h.slice());
-  }
-
   mixKey(ikm: Uint8Array): void {
     const [ck, tempK] = hkdf(this.ck, ikm, 2) as [Uint8Array, Uint8Array];
     this.ck.fill(0);

@@ -18,37 +18,23 @@
  */
 import type { WasmHeap } from "../../crypto/heap.ts";
 import { FRAME_OVERHEAD, type FrameCipher, type LegacySuite, MAX_PAYLOAD } from "../../crypto/suite.ts";
+import {
+  DEFAULT_LIMITS,
+  type FrameSink,
+  feedThrough,
+  type LinkSession,
+  type Role,
+  type SessionError,
+  type SessionLimits,
+} from "./session.ts";
 
-export type Role = "connect" | "listen";
+export { DEFAULT_LIMITS, type FrameSink, type Role, type SessionError, type SessionLimits };
 
 export interface KeyCandidate {
   readonly suite: LegacySuite;
   /** The configured key string's UTF-8 bytes. */
   readonly key: Uint8Array;
 }
-
-/** Why a session ended. Each closes only this connection. */
-export type SessionError =
-  | "wrong-key" // no configured key matches the peer's keyfinder, or the peer's answer
-  | "bad-mac" // a frame failed authentication
-  | "bad-length"; // a frame claims length 0, which no smolmesh2 node sends
-
-export interface FrameSink {
-  /** A verified payload at heap[p, p+len), valid only during the call. */
-  packet(p: number, len: number): void;
-}
-
-export interface SessionLimits {
-  /** Bytes of sealed frames a data packet may still be queued behind. */
-  dataQueueBytes: number;
-  /** Hard cap of the send buffer; control frames may use the space above the data limit. */
-  sendBufferBytes: number;
-}
-
-export const DEFAULT_LIMITS: SessionLimits = {
-  dataQueueBytes: 256 * 1024,
-  sendBufferBytes: 512 * 1024,
-};
 
 const HANDSHAKE = 32;
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -66,7 +52,7 @@ function equal16(m: Uint8Array, p: number, want: Uint8Array): boolean {
   return d === 0;
 }
 
-export class LegacySession {
+export class LegacySession implements LinkSession {
   readonly role: Role;
   private readonly heap: WasmHeap;
   private readonly candidates: readonly KeyCandidate[];
@@ -88,6 +74,11 @@ export class LegacySession {
   private tStart = 0;
   private tEnd = 0;
   private disposed = false;
+  readonly peerName = undefined;
+  readonly peerCloseReason = undefined;
+  readonly txRekeys = 0;
+  readonly rxRekeys = 0;
+  readonly ignoredFrames = 0;
 
   constructor(opts: {
     role: Role;
@@ -109,6 +100,11 @@ export class LegacySession {
     this.rx = this.heap.alloc(this.rxCap);
     this.tx = this.heap.alloc(this.txCap);
     if (this.role === "connect") this.queueHello(this.candidates[0] as KeyCandidate);
+  }
+
+  /** The generation ("speck" or "gimli") once the handshake matched a key. */
+  get protocol(): string | undefined {
+    return this.chosen?.suite.name;
   }
 
   get established(): boolean {
@@ -137,16 +133,7 @@ export class LegacySession {
 
   /** Copies `bytes` in and processes them (for tests and non-heap sources). */
   feed(bytes: Uint8Array, sink: FrameSink): SessionError | undefined {
-    let off = 0;
-    while (off < bytes.length) {
-      const { at, room } = this.readTarget();
-      const n = Math.min(room, bytes.length - off);
-      this.heap.u8().set(bytes.subarray(off, off + n), at);
-      off += n;
-      const err = this.received(n, sink);
-      if (err) return err;
-    }
-    return undefined;
+    return feedThrough(this, () => this.heap.u8(), bytes, sink);
   }
 
   /** `n` bytes were read into `readTarget()`: decrypt, verify, deliver. */
@@ -289,6 +276,14 @@ export class LegacySession {
     this.wrote(length);
     return out;
   }
+
+  /** Legacy keys never change. */
+  rekey(): boolean {
+    return true;
+  }
+
+  /** The legacy protocol has no close frame. */
+  sayGoodbye(_reason: string): void {}
 
   dispose(): void {
     if (this.disposed) return;
