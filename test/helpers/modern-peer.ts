@@ -1,0 +1,146 @@
+/**
+ * A modern-protocol peer for integration tests: smolmesh's own
+ * ModernSession (its Noise core is checked against the published vectors)
+ * driven over Bun's sockets instead of smolmesh's reactor, with ways to
+ * misbehave on purpose: tampered frames, a close frame, raw handshakes.
+ */
+import type { Socket } from "bun";
+import { sharedHeap } from "../../src/crypto/heap.ts";
+import type { ModernSession } from "../../src/transport/codec/modern-session.ts";
+import type { SessionError } from "../../src/transport/codec/session.ts";
+import { meshPacket } from "./legacy-peer.ts";
+import { drain, modern } from "./modern.ts";
+
+const te = new TextEncoder();
+
+export class ModernPeer {
+  readonly packets: Uint8Array[] = [];
+  closed = false;
+  error: SessionError | undefined;
+  private disposed = false;
+  private waiters: (() => void)[] = [];
+  private readonly sink = {
+    packet: (p: number, len: number) => {
+      this.packets.push(
+        sharedHeap()
+          .u8()
+          .slice(p, p + len),
+      );
+    },
+  };
+
+  private constructor(
+    private readonly sock: Socket<undefined>,
+    readonly session: ModernSession,
+  ) {}
+
+  /**
+   * Connects and runs the handshake; once it is up, announces `name` (the
+   * first frame, which proves the key to the listener). Throws when the
+   * node closes the connection instead.
+   */
+  static async connect(port: number, key: string, name: string, timeoutMs = 5000): Promise<ModernPeer> {
+    const session = modern("connect", [key], { node: name });
+    let peer: ModernPeer | undefined;
+    const sock = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data: (_s, d) => peer?.onData(new Uint8Array(d)),
+        close: () => peer?.onClose(),
+        error: () => peer?.onClose(),
+      },
+    });
+    peer = new ModernPeer(sock, session);
+    peer.flush();
+    await peer.until(() => session.established || peer.closed, timeoutMs, "the handshake answer");
+    if (!session.established) throw new Error(`the node closed the connection during the handshake (${peer.error})`);
+    peer.announce(name);
+    return peer;
+  }
+
+  private onData(d: Uint8Array): void {
+    if (this.disposed) return;
+    const err = this.session.feed(d, this.sink);
+    if (err) {
+      this.error = err;
+      this.sock.end();
+    }
+    this.flush();
+    this.wake();
+  }
+
+  private flush(): void {
+    const out = drain(this.session);
+    if (out.length) this.sock.write(out);
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while (!cond()) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 50));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  send(payload: Uint8Array): void {
+    if (!this.session.send(payload, false)) throw new Error("the session refused the packet");
+    this.flush();
+  }
+
+  announce(name: string): void {
+    this.send(meshPacket(0, te.encode(name)));
+  }
+
+  /** Sends a frame with one bit of its tag flipped. */
+  sendTampered(payload: Uint8Array): void {
+    if (!this.session.send(payload, false)) throw new Error("the session refused the packet");
+    const out = drain(this.session);
+    out[out.length - 1] = (out[out.length - 1] as number) ^ 1;
+    this.sock.write(out);
+  }
+
+  /** Sends a close frame with `reason`. */
+  goodbye(reason: string): void {
+    this.session.sayGoodbye(reason);
+    this.flush();
+  }
+
+  received(cmd: number, body?: string): Uint8Array[] {
+    return this.packets.filter(
+      (p) => p[8] === cmd && (body === undefined || new TextDecoder().decode(p.subarray(9)) === body),
+    );
+  }
+
+  close(): void {
+    this.disposed = true;
+    this.sock.end();
+    this.session.dispose();
+  }
+}
+
+/** The bytes a modern connector opens with (magic and message 1), made with `key`. */
+export function modernHello(key: string, name = "replayed"): Uint8Array {
+  const s = modern("connect", [key], { node: name });
+  const out = drain(s);
+  s.dispose();
+  return out;
+}
