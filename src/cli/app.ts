@@ -13,6 +13,7 @@ export type { CliIo };
 import { makeRandomIpv4Command, makeRandomIpv6Command, nameToIpv6Command } from "./addresses.ts";
 import { checkCommand } from "./check.ts";
 import { demoCommand } from "./demo.ts";
+import { makeKeyCommand } from "./keys.ts";
 import { ExitError, meshnodeCommand } from "./meshnode.ts";
 import { statusCommand } from "./status.ts";
 
@@ -26,6 +27,7 @@ const subCommands: Record<string, CommandDef> = {
   "name-to-ipv6": nameToIpv6Command as CommandDef,
   "make-random-ipv6": makeRandomIpv6Command as CommandDef,
   "make-random-ipv4": makeRandomIpv4Command as CommandDef,
+  "make-key": makeKeyCommand as CommandDef,
 };
 
 export const rootCommand = defineCommand({

@@ -1,25 +1,38 @@
 /** `smolmesh check CONFIG`: validate a config without starting anything. */
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
-import { controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
+import { type Config, controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
+import { formatEndpoint } from "../transport/endpoint.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs } from "./_usage-error.ts";
-import { readConfig } from "./meshnode.ts";
+import { readKeyedConfig } from "./meshnode.ts";
 
 export const checkCommand = defineCommand({
   meta: { name: "check", description: "Validate a config file without starting anything" },
   args: { config: { type: "positional", description: "path to config.json", required: true } },
   run({ args }) {
     noExtraArgs(args._, 1);
-    const c = readConfig(args.config);
-    const listens = c.transports.filter((t) => t.type === "legacy_tcp_listen").length;
-    const connects = c.transports.length - listens;
+    const c = readKeyedConfig(args.config);
     io().out(
       `${args.config}: ok\n` +
         `  node ${c.node_name}: ${[nameToIpv6Text(c.node_name), ...c.ipv4_addresses].join(", ")}\n` +
-        `  ${wantsTun(c, process.platform) ? `TUN ${tunName(c)}, mtu ${c.mtu}` : "relay (no TUN)"}; ` +
-        `${listens} listener${listens === 1 ? "" : "s"}, ${connects} outgoing link${connects === 1 ? "" : "s"}\n` +
+        `  ${wantsTun(c, process.platform) ? `TUN ${tunName(c)}, mtu ${c.mtu}` : "relay (no TUN)"}\n` +
+        (c.transports.length ? c.transports.map((t) => `  ${describeTransport(t)}\n`).join("") : "  no links\n") +
         `  control socket: ${controlSocketPath(c) ?? "none"}\n`,
     );
   },
 });
+
+function describeTransport(t: Config["transports"][number]): string {
+  const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
+  switch (t.type) {
+    case "tcp_listen":
+      return `listen on ${formatEndpoint(t.bind, t.port)}: modern${t.legacy ? " and legacy" : ""}, ${keys(t.keys.length)}`;
+    case "tcp_connect":
+      return `connect to ${formatEndpoint(t.host, t.port)}: modern`;
+    case "legacy_tcp_listen":
+      return `listen on ${formatEndpoint(t.bind, t.port)}: legacy (SPECK and Gimli), ${keys(t.keys.length)}`;
+    case "legacy_tcp_connect":
+      return `connect to ${formatEndpoint(t.host, t.port)}: legacy (${t.cipher === "gimli" ? "Gimli" : "SPECK"})`;
+  }
+}

@@ -5,6 +5,8 @@
  *
  *   smdemo-a ──veth 10.250.1.0/24── smdemo-b ──veth 10.250.2.0/24── smdemo-c
  *   demo-a (10.99.0.1)              demo-b (listens)              demo-c (10.99.0.3)
+ *
+ * The links are modern ones (tcp_listen / tcp_connect) with a fresh key.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -15,6 +17,7 @@ import example from "../../config.example.json" with { type: "json" };
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs } from "./_usage-error.ts";
+import { makeKey } from "./keys.ts";
 import { ExitError } from "./meshnode.ts";
 import { fetchStatus } from "./status.ts";
 import { renderTable } from "./status-render.ts";
@@ -86,8 +89,8 @@ export const demoCommand = defineCommand({
       veth("smdemo-b", "smdemo-c", 2);
 
       // three configs from the example: B listens, A and C connect to B
-      const listen = example.transports.find((t) => t.type === "legacy_tcp_listen") as { port: number; keys: string[] };
-      const key = listen.keys[0] as string;
+      const listen = example.transports.find((t) => t.type === "tcp_listen") as { port: number };
+      const key = makeKey();
       const configs = {
         "demo-a": { host: "10.250.1.2", ipv4: ["10.99.0.1"] },
         "demo-b": { host: undefined, ipv4: [] as string[] },
@@ -112,12 +115,12 @@ export const demoCommand = defineCommand({
           linux_tuntap: true,
           control_socket: join(dir, `${name}.sock`),
           transports: c.host
-            ? [{ type: "legacy_tcp_connect", host: c.host, port: listen.port, key }]
-            : [{ type: "legacy_tcp_listen", port: listen.port, keys: [key] }],
+            ? [{ type: "tcp_connect", host: c.host, port: listen.port, key }]
+            : [{ type: "tcp_listen", port: listen.port, keys: [key] }],
         };
         sockets[name] = cfg.control_socket;
         const path = join(dir, `${name}.json`);
-        writeFileSync(path, JSON.stringify(cfg, null, 2));
+        writeFileSync(path, JSON.stringify(cfg, null, 2), { mode: 0o600 });
         const ns = `smdemo-${name.slice(-1)}`;
         procs.push(
           Bun.spawn(["ip", "netns", "exec", ns, ...selfCommand(), "meshnode", path, "--log-level", "warn"], {

@@ -14,6 +14,7 @@ import { snapshot } from "../node/status.ts";
 import { currentPlatform, type Platform, PrivilegeError } from "../platform/index.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs, UsageError } from "./_usage-error.ts";
+import { keyFileWarning } from "./keys.ts";
 import { VERSION_TEXT } from "./version.ts";
 
 /** A failure that ends the command with this exit code and message. */
@@ -41,6 +42,14 @@ export function readConfig(path: string) {
   return result.config;
 }
 
+/** readConfig, plus a warning when the file's keys are readable by other users (meshnode and check). */
+export function readKeyedConfig(path: string) {
+  const config = readConfig(path);
+  const exposed = keyFileWarning(path, config);
+  if (exposed) io().err(`smolmesh: warning: ${exposed}\n`);
+  return config;
+}
+
 export const meshnodeCommand = defineCommand({
   meta: { name: "meshnode", description: "Run a mesh node from a config file" },
   args: {
@@ -53,7 +62,7 @@ export const meshnodeCommand = defineCommand({
     if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level expects one of ${LOG_LEVELS.join(", ")}, got "${level}"`);
     }
-    const config = readConfig(args.config);
+    const config = readKeyedConfig(args.config);
     const log = new Logger({ level: (level as Level | undefined) ?? config.log_level });
     const other = process.platform === "win32" ? "linux_tuntap" : "windows_tuntap";
     if (config[other])

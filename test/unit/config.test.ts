@@ -1,6 +1,6 @@
 /** Config validation: the original's format, our defaults, and every mistake named by its JSON path. */
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CliIo, runCli } from "../../src/cli/app.ts";
@@ -28,6 +28,21 @@ describe("valid configs", () => {
     expect(r.config.log_level).toBe("info");
     expect(r.config.transports[0]).toMatchObject({ bind: "::" });
     expect(r.config.transports[1]).toMatchObject({ cipher: "speck" });
+  });
+
+  test("modern transports parse, with bind and legacy defaulted", () => {
+    const r = parseConfig(
+      JSON.stringify({
+        ...base,
+        transports: [
+          { type: "tcp_listen", port: 4041, keys: ["k"] },
+          { type: "tcp_connect", host: "relay.example.net", port: 4041, key: "k" },
+        ],
+      }),
+    );
+    expect(r).toMatchObject({ ok: true, warnings: [] });
+    if (!r.ok) return;
+    expect(r.config.transports[0]).toEqual({ type: "tcp_listen", port: 4041, keys: ["k"], bind: "::", legacy: false });
   });
 
   test("config.example.json is valid", async () => {
@@ -113,6 +128,21 @@ const bad: [string, unknown, RegExp][] = [
     { ...base, transports: [{ type: "legacy_tcp_connect", host: "h", port: 1, key: "k", cipher: "aes" }] },
     /^transports\[0\]\.cipher: expected "speck" or "gimli", got "aes"/,
   ],
+  [
+    "empty modern key",
+    { ...base, transports: [{ type: "tcp_connect", host: "h", port: 1, key: "" }] },
+    /^transports\[0\]\.key: expected a non-empty shared key, got ""/,
+  ],
+  [
+    "legacy flag as text",
+    { ...base, transports: [{ type: "tcp_listen", port: 1, keys: ["a"], legacy: "yes" }] },
+    /^transports\[0\]\.legacy: expected true or false, got "yes"/,
+  ],
+  [
+    "a node name too long for the modern handshake",
+    { ...base, node_name: "n".repeat(1000), transports: [{ type: "tcp_listen", port: 1, keys: ["a"] }] },
+    /^node_name: expected a node name of at most 960 bytes as JSON/,
+  ],
   ["bad log level", { ...base, log_level: "loud" }, /^log_level: expected one of error, warn, info, debug, got "loud"/],
 ];
 
@@ -152,5 +182,64 @@ describe("config mistakes are refused with the JSON path", () => {
     expect(err.join("")).toContain(`smolmesh: ${path}: transports[0].port: expected a port number`);
     expect(await runCli(["meshnode", join(dir, "missing.json")], io)).toBe(2);
     expect(err.join("")).toMatch(/cannot read config .*missing\.json: ENOENT/);
+  });
+});
+
+describe("keys", () => {
+  const cli = async (...argv: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, { out: (t) => out.push(t), err: (t) => err.push(t), color: false });
+    return { code, out: out.join(""), err: err.join("") };
+  };
+
+  test("make-key prints 32 random bytes as base64url without padding", async () => {
+    const [a, b] = [await cli("make-key"), await cli("make-key")];
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/^[A-Za-z0-9_-]{43}\n$/);
+    expect(Buffer.from(a.out.trim(), "base64url").length).toBe(32);
+    expect(a.out).not.toBe(b.out);
+  });
+
+  test("check and meshnode warn when a config with keys is readable by other users; not when it is 0600", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smolmesh-mode-"));
+    const path = join(dir, "config.json");
+    writeFileSync(path, JSON.stringify(base));
+    for (const [mode, want] of [
+      [0o644, /readable by every user \(mode 0644\).*chmod 600/],
+      [0o640, /readable by its group \(mode 0640\)/],
+    ] as const) {
+      chmodSync(path, mode);
+      const r = await cli("check", path);
+      expect(r.code).toBe(0);
+      expect(r.err).toMatch(want);
+    }
+    chmodSync(path, 0o600);
+    expect((await cli("check", path)).err).toBe("");
+    writeFileSync(path, JSON.stringify({ ...base, transports: [] }));
+    chmodSync(path, 0o644);
+    expect((await cli("check", path)).err).toBe(""); // no keys, nothing to protect
+  });
+
+  test("check lists each link with its protocol", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smolmesh-check-"));
+    const path = join(dir, "config.json");
+    writeFileSync(
+      path,
+      JSON.stringify({
+        ...base,
+        transports: [
+          { type: "tcp_listen", port: 4041, keys: ["a", "b"], legacy: true },
+          { type: "tcp_connect", host: "fd00::1", port: 4041, key: "a" },
+          ...base.transports,
+        ],
+      }),
+      { mode: 0o600 },
+    );
+    const r = await cli("check", path);
+    expect(r.out).toContain("listen on [::]:4041: modern and legacy, 2 keys");
+    expect(r.out).toContain("connect to [fd00::1]:4041: modern");
+    expect(r.out).toContain("listen on [::]:4040: legacy (SPECK and Gimli), 2 keys");
+    expect(r.out).toContain("connect to example.net:4040: legacy (SPECK)");
   });
 });
