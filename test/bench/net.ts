@@ -9,11 +9,17 @@
  * streams, both directions), UDP at a fixed offered rate (loss), ping RTT
  * through the mesh and over the bare veth, CPU seconds of both node
  * processes per GB carried, their peak RSS, and the time from start to the
- * first answered ping. Median and range over the repetitions.
+ * first answered ping; on modern links also the handshakes a listener
+ * completes per second and its CPU per handshake. Median and range over
+ * the repetitions.
  *
- *   npm run bench [-- --seconds 10 --reps 3 --udp 100 --json]
- *   SMOLMESH_COMPARE_BIN=/path/to/other npm run bench   (A B A B, ratios A/B)
- *   npm run bench -- --mixed    (one node of each binary: interoperation under load)
+ * By default each repetition runs the mesh twice, once over modern links
+ * (tcp_listen / tcp_connect) and once over legacy ones, in turn (modern
+ * legacy modern legacy ...), so both see the same machine.
+ *
+ *   npm run bench [-- --seconds 10 --reps 3 --udp 100 --links modern,legacy --json]
+ *   SMOLMESH_COMPARE_BIN=/path/to/other npm run bench   (A B A B over legacy links, ratios A/B)
+ *   npm run bench -- --mixed    (one node of each binary over a legacy link: interoperation under load)
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -31,8 +37,12 @@ const { values } = parseArgs({
     mixed: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     only: { type: "string" },
+    links: { type: "string", default: "modern,legacy" },
   },
 });
+type LinkKind = "modern" | "legacy";
+const KINDS = (values.links ?? "").split(",").filter((k): k is LinkKind => k === "modern" || k === "legacy");
+if (KINDS.length === 0) throw new Error(`--links expects modern, legacy or both, got "${values.links}"`);
 const SECONDS = Number(values.seconds);
 const REPS = Number(values.reps);
 const UDP_MBIT = Number(values.udp);
@@ -81,7 +91,7 @@ function teardown(mesh?: Mesh): void {
   if (mesh) rmSync(mesh.dir, { recursive: true, force: true });
 }
 
-async function setup(bin1: string, bin2: string): Promise<Mesh> {
+async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> {
   teardown();
   for (const ns of NS) {
     sh(["ip", "netns", "add", ns]);
@@ -93,24 +103,25 @@ async function setup(bin1: string, bin2: string): Promise<Mesh> {
   sh(inNs(NS[0], ["ip", "link", "set", "smb1", "up"]));
   sh(inNs(NS[1], ["ip", "link", "set", "smb2", "up"]));
   const dir = mkdtempSync(join(tmpdir(), "smolmesh-bench-"));
-  // only the original's fields, so any smolmesh2-compatible binary takes the same config
+  // legacy links use only the original's fields, so any smolmesh2-compatible binary takes the same config
+  const prefix = kind === "modern" ? "" : "legacy_";
   const configs = [
     {
       node_name: "bench-one",
       ipv4_addresses: ["10.88.0.1"],
       linux_tuntap: true,
-      transports: [{ type: "legacy_tcp_listen", port: PORT, keys: ["bench"] }],
+      transports: [{ type: `${prefix}tcp_listen`, port: PORT, keys: ["bench"] }],
     },
     {
       node_name: "bench-two",
       ipv4_addresses: ["10.88.0.2"],
       linux_tuntap: true,
-      transports: [{ type: "legacy_tcp_connect", host: "10.77.0.1", port: PORT, key: "bench" }],
+      transports: [{ type: `${prefix}tcp_connect`, host: "10.77.0.1", port: PORT, key: "bench" }],
     },
   ];
   const start = (i: number, bin: string) => {
     const path = join(dir, `node${i}.json`);
-    writeFileSync(path, JSON.stringify(configs[i]));
+    writeFileSync(path, JSON.stringify(configs[i]), { mode: 0o600 });
     return Bun.spawn(inNs(NS[i] as string, [bin, "meshnode", path]), { stdout: "ignore", stderr: "ignore", cwd: dir });
   };
   // the listener first, so the connecting node's first attempt finds it (a refused
@@ -202,8 +213,20 @@ function iperf(mesh: Mesh, addr: string, args: string[]): Iperf & { cpuPerGB: nu
 
 type Results = Record<string, number[]>;
 
-async function runOnce(bin1: string, bin2: string, into: Results): Promise<void> {
-  const mesh = await setup(bin1, bin2);
+/** Modern handshakes from a client in the other namespace for 5 s: completed per second, listener CPU per handshake. */
+function handshakes(mesh: Mesh): { perSecond: number; listenerCpuMs: number } {
+  const listener = mesh.pids[0] as number;
+  const cpu0 = cpuSeconds(listener);
+  const client = join(import.meta.dir, "handshake-client.ts");
+  const args = ["--host", "10.77.0.1", "--port", String(PORT), "--key", "bench", "--seconds", "5"];
+  const out = sh(inNs(NS[1], [process.execPath, client, ...args]));
+  const r = JSON.parse(out.trim().split("\n").pop() as string) as { completed: number; seconds: number };
+  const cpu = cpuSeconds(listener) - cpu0;
+  return { perSecond: r.completed / r.seconds, listenerCpuMs: r.completed ? (cpu * 1000) / r.completed : Number.NaN };
+}
+
+async function runOnce(bin1: string, bin2: string, kind: LinkKind, into: Results): Promise<void> {
+  const mesh = await setup(bin1, bin2, kind);
   const add = (k: string, v: number) => {
     into[k] ??= [];
     (into[k] as number[]).push(v);
@@ -249,6 +272,12 @@ async function runOnce(bin1: string, bin2: string, into: Results): Promise<void>
     add("ping RTT through the mesh (ms)", mesh6.avgMs);
     add("RTT overhead of the mesh (ms)", mesh6.avgMs - bare.avgMs);
     add("peak RSS of a node (MiB)", Math.max(...mesh.pids.map(peakRssKiB)) / 1024);
+    if (kind === "modern" && (!values.only || "handshakes".includes(values.only))) {
+      const h = handshakes(mesh);
+      log(`  handshakes: ${h.perSecond.toFixed(0)}/s completed, listener ${h.listenerCpuMs.toFixed(2)} CPU ms each`);
+      add("modern handshakes completed per second (client on the same cores)", h.perSecond);
+      add("listener CPU ms per modern handshake", h.listenerCpuMs);
+    }
   } finally {
     teardown(mesh);
   }
@@ -274,33 +303,34 @@ process.on("SIGINT", () => {
 });
 
 const machine = `${sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"]).trim()}, ${sh(["nproc"]).trim()} cores, Linux ${sh(["uname", "-r"]).trim()}`;
-const runs: [string, string, string][] = values.mixed
-  ? [["mixed", binA, binB ?? binA]]
+const runs: [string, string, string, LinkKind][] = values.mixed
+  ? [["mixed", binA, binB ?? binA, "legacy"]]
   : binB
     ? [
-        ["A", binA, binA],
-        ["B", binB, binB],
+        ["A", binA, binA, "legacy"],
+        ["B", binB, binB, "legacy"],
       ]
-    : [["A", binA, binA]];
+    : KINDS.map((k) => [k, binA, binA, k]);
 const results: Record<string, Results> = Object.fromEntries(runs.map(([label]) => [label, {}]));
 for (let rep = 0; rep < REPS; rep++) {
-  for (const [label, b1, b2] of runs) {
-    log(`rep ${rep + 1}/${REPS}, ${label}: ${b1}${b1 === b2 ? "" : ` + ${b2}`}`);
-    await runOnce(b1, b2, results[label] as Results);
+  for (const [label, b1, b2, kind] of runs) {
+    log(`rep ${rep + 1}/${REPS}, ${label}: ${b1}${b1 === b2 ? "" : ` + ${b2}`}, ${kind} links`);
+    await runOnce(b1, b2, kind, results[label] as Results);
   }
 }
 
-const keys = Object.keys(results[runs[0]?.[0] as string] ?? {});
+const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))];
 if (!values.json) {
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine}; ${REPS} reps of ${SECONDS} s; median (range)`);
   const labels = runs.map(([l]) => l);
-  const header = ["", ...labels, ...(labels.length === 2 ? ["A/B"] : [])];
+  const [first, second] = labels;
+  const header = ["", ...labels, ...(second ? [`${first}/${second}`] : [])];
   const rows = keys.map((k) => {
     const cols = labels.map((l) => cell(results[l]?.[k]));
-    if (labels.length === 2) {
-      const a = median(results.A?.[k] ?? []);
-      const b = median(results.B?.[k] ?? []);
-      cols.push(b ? (a / b).toFixed(2) : "-");
+    if (second) {
+      const a = results[first as string]?.[k];
+      const b = results[second]?.[k];
+      cols.push(a?.length && b?.length && median(b) ? (median(a) / median(b)).toFixed(2) : "-");
     }
     return [k, ...cols];
   });
