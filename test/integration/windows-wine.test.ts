@@ -65,14 +65,15 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     expect(bad.stderr).toContain("Unknown command frobnicate");
   }, 120_000);
 
-  test("a Windows relay links with a Linux node and forwards floods and data both ways", async () => {
+  test("a Windows relay links with a Linux node (modern link) and forwards floods and data both ways", async () => {
     const [pw, pl] = [await freePort(), await freePort()];
     const win = new NodeProc(
       "win",
       {
         node_name: "wine-relay",
         control_socket: undefined, // Windows' default: the named pipe \\.\pipe\smolmesh-wine-relay
-        transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk", "pk"], bind: "0.0.0.0" }],
+        // modern and legacy on one port: the Linux node links modern, the test peer legacy
+        transports: [{ type: "tcp_listen", port: pw, keys: ["wk", "pk"], bind: "0.0.0.0", legacy: true }],
       },
       [],
       { command: [WINE, w.exe], env: w.env, windowsPaths: true },
@@ -81,10 +82,11 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     const lin = new NodeProc("lin", {
       node_name: "linux-relay",
       transports: [
-        { type: "legacy_tcp_connect", host: "127.0.0.1", port: pw, key: "wk" },
+        { type: "tcp_connect", host: "127.0.0.1", port: pw, key: "wk" },
         { type: "legacy_tcp_listen", port: pl, keys: ["pk"] },
       ],
     });
+    await lin.waitLog(/link \d+ up: to 127\.0\.0\.1:\d+ \(node wine-relay\), modern/, 20_000);
     await lin.waitLog(/route added: \S+ \(wine-relay\)/, 20_000);
     await win.waitLog(/route added: \S+ \(linux-relay\)/, 20_000);
     const peerL = await LegacyPeer.connect(pl, "pk");
@@ -122,6 +124,7 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
     expect(snap.node.memory.heapBytes).toBeGreaterThan(1 << 20);
     expect(snap.node.memory.rssBytes).toBeGreaterThan(snap.node.memory.heapBytes);
     expect(snap.links.filter((l) => l.state === "up").length).toBe(2);
+    expect(snap.links.filter((l) => l.protocol === "modern").map((l) => l.peerName)).toEqual(["linux-relay"]);
     expect(snap.routes.map((r) => r.name)).toEqual(expect.arrayContaining(["linux-relay", "peer-l", "peer-w"]));
     // a second node with the same name would answer on the same pipe: refused
     const twin = new NodeProc("win-twin", { node_name: "wine-relay", control_socket: undefined, transports: [] }, [], {
