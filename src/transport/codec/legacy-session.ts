@@ -18,6 +18,7 @@
  */
 import type { WasmHeap } from "../../crypto/heap.ts";
 import { FRAME_OVERHEAD, type FrameCipher, type LegacySuite, MAX_PAYLOAD } from "../../crypto/suite.ts";
+import { RecvBuffer, SendQueue } from "./heap-buffers.ts";
 import {
   DEFAULT_LIMITS,
   type FrameSink,
@@ -63,16 +64,10 @@ export class LegacySession implements LinkSession {
   private rxCipher: FrameCipher | undefined;
   private txCipher: FrameCipher | undefined;
 
-  private rx: number;
-  private rxCap = RX_HANDSHAKE;
-  private rStart = 0;
+  private readonly rx: RecvBuffer;
+  /** Received bytes are decrypted up to here (the keystream runs ahead of whole frames). */
   private rDec = 0;
-  private rEnd = 0;
-
-  private tx: number;
-  private txCap = TX_HANDSHAKE;
-  private tStart = 0;
-  private tEnd = 0;
+  private readonly tx: SendQueue;
   private disposed = false;
   readonly peerName = undefined;
   readonly peerCloseReason = undefined;
@@ -97,8 +92,8 @@ export class LegacySession implements LinkSession {
     this.iv = opts.iv.slice();
     this.heap = opts.heap;
     this.limits = opts.limits ?? DEFAULT_LIMITS;
-    this.rx = this.heap.alloc(this.rxCap);
-    this.tx = this.heap.alloc(this.txCap);
+    this.rx = new RecvBuffer(this.heap, RX_HANDSHAKE);
+    this.tx = new SendQueue(this.heap, TX_HANDSHAKE);
     if (this.role === "connect") this.queueHello(this.candidates[0] as KeyCandidate);
   }
 
@@ -113,22 +108,20 @@ export class LegacySession implements LinkSession {
 
   /** Bytes waiting to be written to the socket. */
   get pending(): number {
-    return this.tEnd - this.tStart;
+    return this.tx.pending;
   }
 
   private queueHello(c: KeyCandidate): void {
-    const keyfinder = c.suite.hash3(c.key, this.iv, KEYFINDER); // may grow the heap: view after
-    const m = this.heap.u8();
-    m.set(this.iv, this.tx + this.tEnd);
-    m.set(keyfinder, this.tx + this.tEnd + 16);
-    this.tEnd += HANDSHAKE;
+    const keyfinder = c.suite.hash3(c.key, this.iv, KEYFINDER);
+    this.tx.append(this.iv);
+    this.tx.append(keyfinder);
   }
 
   // ---- receiving ---------------------------------------------------------
 
   /** Where the next socket read should land: heap address and room. */
   readTarget(): { at: number; room: number } {
-    return { at: this.rx + this.rEnd, room: this.rxCap - this.rEnd };
+    return this.rx.target();
   }
 
   /** Copies `bytes` in and processes them (for tests and non-heap sources). */
@@ -139,48 +132,37 @@ export class LegacySession implements LinkSession {
   /** `n` bytes were read into `readTarget()`: decrypt, verify, deliver. */
   received(n: number, sink: FrameSink): SessionError | undefined {
     if (this.disposed) return undefined;
-    this.rEnd += n;
+    const rx = this.rx;
+    rx.end += n;
     if (!this.established) {
-      if (this.rEnd - this.rStart < HANDSHAKE) return undefined;
+      if (rx.avail < HANDSHAKE) return undefined;
       const err = this.handshake();
       if (err) return err;
     }
     const rxc = this.rxCipher as FrameCipher;
-    if (this.rEnd > this.rDec) {
-      rxc.xorAt(this.rx + this.rDec, this.rEnd - this.rDec);
-      this.rDec = this.rEnd;
+    if (rx.end > this.rDec) {
+      rxc.xorAt(rx.at + this.rDec, rx.end - this.rDec);
+      this.rDec = rx.end;
     }
     for (;;) {
-      const avail = this.rEnd - this.rStart;
+      const avail = rx.avail;
       if (avail < 2) break;
       const m = this.heap.u8();
-      const p = this.rx + this.rStart;
+      const p = rx.at + rx.start;
       const len = (m[p] as number) | ((m[p + 1] as number) << 8);
       if (len === 0) return "bad-length";
       if (avail < len + FRAME_OVERHEAD) break;
       if (!rxc.verifyAt(p + 2, len)) return "bad-mac";
-      this.rStart += len + FRAME_OVERHEAD;
+      rx.start += len + FRAME_OVERHEAD;
       sink.packet(p + 2, len);
       if (this.disposed) return undefined;
     }
-    this.compactRx();
+    this.rDec -= rx.compact(MAX_PAYLOAD + FRAME_OVERHEAD);
     return undefined;
   }
 
-  private compactRx(): void {
-    if (this.rStart === this.rEnd) {
-      this.rStart = this.rDec = this.rEnd = 0;
-    } else if (this.rxCap - this.rStart < MAX_PAYLOAD + FRAME_OVERHEAD || this.rStart > this.rxCap / 2) {
-      const m = this.heap.u8();
-      m.copyWithin(this.rx, this.rx + this.rStart, this.rx + this.rEnd);
-      this.rDec -= this.rStart;
-      this.rEnd -= this.rStart;
-      this.rStart = 0;
-    }
-  }
-
   private handshake(): SessionError | undefined {
-    const p = this.rx + this.rStart;
+    const p = this.rx.at + this.rx.start;
     const peerIv = this.heap.u8().slice(p, p + 16);
     let match: KeyCandidate | undefined;
     for (const c of this.candidates) {
@@ -192,35 +174,17 @@ export class LegacySession implements LinkSession {
     }
     if (!match) return "wrong-key";
     this.chosen = match;
-    this.rStart += HANDSHAKE;
-    this.rDec = this.rStart;
+    this.rx.start += HANDSHAKE;
     const { suite, key } = match;
     this.rxCipher = suite.direction(suite.hash3(key, peerIv, ENC_KEY), suite.hash3(key, peerIv, MAC_KEY));
     this.rxCipher.prefetch();
     this.txCipher = suite.direction(suite.hash3(key, this.iv, ENC_KEY), suite.hash3(key, this.iv, MAC_KEY));
-    this.growBuffers();
+    // established links get full-size buffers; handshakes stay small
+    this.rx.grow(RX_FULL);
+    this.rDec = 0;
+    this.tx.grow(this.limits.sendBufferBytes);
     if (this.role === "listen") this.queueHello(match);
     return undefined;
-  }
-
-  /** Established links get full-size buffers; handshakes stay small. */
-  private growBuffers(): void {
-    const rx = this.heap.alloc(RX_FULL);
-    const tx = this.heap.alloc(this.limits.sendBufferBytes);
-    const m = this.heap.u8();
-    m.copyWithin(rx, this.rx + this.rStart, this.rx + this.rEnd);
-    m.copyWithin(tx, this.tx + this.tStart, this.tx + this.tEnd);
-    this.heap.release(this.rx, this.rxCap);
-    this.heap.release(this.tx, this.txCap);
-    this.rx = rx;
-    this.rxCap = RX_FULL;
-    this.rEnd -= this.rStart;
-    this.rDec -= this.rStart;
-    this.rStart = 0;
-    this.tx = tx;
-    this.txCap = this.limits.sendBufferBytes;
-    this.tEnd -= this.tStart;
-    this.tStart = 0;
   }
 
   // ---- sending -----------------------------------------------------------
@@ -233,20 +197,13 @@ export class LegacySession implements LinkSession {
    */
   reserve(len: number, data: boolean): number {
     if (!this.txCipher || len <= 0 || len > MAX_PAYLOAD) return 0;
-    const need = len + FRAME_OVERHEAD;
-    if (data && this.pending + need > this.limits.dataQueueBytes) return 0;
-    if (this.tEnd + need > this.txCap) {
-      if (this.pending + need > this.txCap) return 0;
-      this.heap.u8().copyWithin(this.tx, this.tx + this.tStart, this.tx + this.tEnd);
-      this.tEnd -= this.tStart;
-      this.tStart = 0;
-    }
-    return this.tx + this.tEnd + 2;
+    const at = this.tx.reserve(len + FRAME_OVERHEAD, data ? this.limits.dataQueueBytes : this.tx.cap);
+    return at === 0 ? 0 : at + 2;
   }
 
   /** Seals the payload written at `reserve(len)` and queues it. */
   commit(len: number): void {
-    this.tEnd += (this.txCipher as FrameCipher).sealAt(this.tx + this.tEnd, len);
+    this.tx.push((this.txCipher as FrameCipher).sealAt(this.tx.at + this.tx.end, len));
   }
 
   /** Queues one payload from JS memory; false when it was dropped. */
@@ -260,21 +217,17 @@ export class LegacySession implements LinkSession {
 
   /** What to write to the socket next: heap address and length. */
   writeSource(): { at: number; length: number } {
-    return { at: this.tx + this.tStart, length: this.tEnd - this.tStart };
+    return this.tx.source();
   }
 
   /** `n` bytes of `writeSource()` were written. */
   wrote(n: number): void {
-    this.tStart += n;
-    if (this.tStart === this.tEnd) this.tStart = this.tEnd = 0;
+    this.tx.wrote(n);
   }
 
   /** Takes everything queued (tests and non-socket transports). */
   drain(): Uint8Array {
-    const { at, length } = this.writeSource();
-    const out = this.heap.u8().slice(at, at + length);
-    this.wrote(length);
-    return out;
+    return this.tx.drain();
   }
 
   /** Legacy keys never change. */
@@ -290,7 +243,7 @@ export class LegacySession implements LinkSession {
     this.disposed = true;
     this.rxCipher?.dispose();
     this.txCipher?.dispose();
-    this.heap.release(this.rx, this.rxCap);
-    this.heap.release(this.tx, this.txCap);
+    this.rx.release();
+    this.tx.release();
   }
 }

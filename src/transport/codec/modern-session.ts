@@ -20,10 +20,12 @@ import { TAG_LEN } from "../../crypto/aes-gcm.ts";
 import type { WasmHeap } from "../../crypto/heap.ts";
 import type { CipherState } from "../../crypto/noise/cipher-state.ts";
 import { HandshakeState } from "../../crypto/noise/handshake-state.ts";
+import { RecvBuffer, SendQueue } from "./heap-buffers.ts";
 import {
   BODY_MAX,
   CLOSE_REASON_MAX,
   decodePayload,
+  FRAME_MAX,
   FRAME_MIN,
   FRAME_OVERHEAD,
   LEN_BYTES,
@@ -69,8 +71,7 @@ const EMPTY = new Uint8Array(0);
 const RX_HANDSHAKE = 4096;
 const TX_HANDSHAKE = 4096;
 /** Two largest frames, so after compaction one always fits. */
-const RX_FULL = 2 * (LEN_BYTES + 65535) + 64;
-const CONTROL_FRAME = FRAME_OVERHEAD + CLOSE_REASON_MAX;
+const RX_FULL = 2 * (LEN_BYTES + FRAME_MAX) + 64;
 const utf8 = new TextEncoder();
 const lossyUtf8 = new TextDecoder();
 
@@ -98,14 +99,8 @@ export class ModernSession implements LinkSession {
   private rx: CipherState | undefined;
   private sentSinceRekey = 0;
 
-  private rxAt: number;
-  private rxCap = RX_HANDSHAKE;
-  private rStart = 0;
-  private rEnd = 0;
-  private txAt: number;
-  private txCap = TX_HANDSHAKE;
-  private tStart = 0;
-  private tEnd = 0;
+  private readonly rxBuf: RecvBuffer;
+  private readonly txBuf: SendQueue;
   private disposed = false;
 
   constructor(o: ModernOptions) {
@@ -120,14 +115,14 @@ export class ModernSession implements LinkSession {
     this.random = o.random;
     this.limits = o.limits ?? DEFAULT_LIMITS;
     this.rekeyBytes = o.rekeyBytes ?? REKEY_BYTES;
-    this.rxAt = this.heap.alloc(this.rxCap);
-    this.txAt = this.heap.alloc(this.txCap);
+    this.rxBuf = new RecvBuffer(this.heap, RX_HANDSHAKE);
+    this.txBuf = new SendQueue(this.heap, TX_HANDSHAKE);
     if (o.role === "listen") {
       this.phase = "magic";
     } else {
       this.phase = "msg2";
       this.hs = this.handshake(o.psks[0] as Uint8Array);
-      this.queueRaw(MAGIC);
+      this.txBuf.append(MAGIC);
       this.queueMessage(this.hs.writeMessage(this.payload) as Uint8Array); // message 1 reads nothing from the peer
     }
   }
@@ -137,7 +132,7 @@ export class ModernSession implements LinkSession {
   }
 
   get pending(): number {
-    return this.tEnd - this.tStart;
+    return this.txBuf.pending;
   }
 
   private handshake(psk: Uint8Array): HandshakeState {
@@ -153,7 +148,7 @@ export class ModernSession implements LinkSession {
   // ---- receiving ---------------------------------------------------------
 
   readTarget(): { at: number; room: number } {
-    return { at: this.rxAt + this.rEnd, room: this.rxCap - this.rEnd };
+    return this.rxBuf.target();
   }
 
   feed(bytes: Uint8Array, sink: FrameSink): SessionError | undefined {
@@ -162,28 +157,29 @@ export class ModernSession implements LinkSession {
 
   received(n: number, sink: FrameSink): SessionError | undefined {
     if (this.disposed || this.phase === "failed") return undefined;
-    this.rEnd += n;
+    this.rxBuf.end += n;
     const err = this.process(sink);
     if (err) {
       this.phase = "failed";
       this.hs?.erase();
       return err;
     }
-    if (!this.disposed) this.compactRx();
+    if (!this.disposed) this.rxBuf.compact(LEN_BYTES + FRAME_MAX);
     return undefined;
   }
 
   private process(sink: FrameSink): SessionError | undefined {
     for (;;) {
       if (this.disposed) return undefined;
-      const avail = this.rEnd - this.rStart;
+      const rx = this.rxBuf;
+      const avail = rx.avail;
       const m = this.heap.u8();
-      const p = this.rxAt + this.rStart;
+      const p = rx.at + rx.start;
       if (this.phase === "magic") {
         if (avail < MAGIC.length) return undefined;
         if (m[p] !== MAGIC[0] || m[p + 1] !== MAGIC[1] || m[p + 2] !== MAGIC[2]) return "bad-magic";
         if (m[p + 3] !== MAGIC[3]) return "bad-version";
-        this.rStart += MAGIC.length;
+        rx.start += MAGIC.length;
         this.phase = "msg1";
         continue;
       }
@@ -194,7 +190,7 @@ export class ModernSession implements LinkSession {
         if (len < min || len > max) return "bad-handshake";
         if (avail < LEN_BYTES + len) return undefined;
         const msg = m.slice(p + LEN_BYTES, p + LEN_BYTES + len);
-        this.rStart += LEN_BYTES + len;
+        rx.start += LEN_BYTES + len;
         const err = this.phase === "msg1" ? this.onMessage1(msg) : this.onMessage2(msg);
         if (err) return err;
         continue;
@@ -206,9 +202,9 @@ export class ModernSession implements LinkSession {
       if (!(this.rx as CipherState).decryptAt(EMPTY, m, body, len - TAG_LEN)) {
         return this.phase === "confirm" ? "unconfirmed" : "bad-mac";
       }
-      this.rStart += LEN_BYTES + len;
+      rx.start += LEN_BYTES + len;
       if (this.phase === "confirm") {
-        this.growTx(); // may grow the heap: views after this are fetched anew
+        this.txBuf.grow(this.limits.sendBufferBytes); // may grow the heap: views after this are fetched anew
         this.phase = "open";
       }
       const v = this.heap.u8();
@@ -251,7 +247,7 @@ export class ModernSession implements LinkSession {
     this.queueMessage(answer);
     [this.rx, this.tx] = hs.split();
     this.hs = undefined;
-    this.growRx();
+    this.rxBuf.grow(RX_FULL); // room for a whole transport frame; the send queue grows once confirmed
     this.phase = "confirm";
     return undefined;
   }
@@ -264,8 +260,8 @@ export class ModernSession implements LinkSession {
     if (!this.takePayload(r)) return "bad-payload";
     [this.tx, this.rx] = hs.split();
     this.hs = undefined;
-    this.growRx();
-    this.growTx();
+    this.rxBuf.grow(RX_FULL);
+    this.txBuf.grow(this.limits.sendBufferBytes);
     this.phase = "open";
     return undefined;
   }
@@ -278,51 +274,12 @@ export class ModernSession implements LinkSession {
     return true;
   }
 
-  private compactRx(): void {
-    if (this.rStart === this.rEnd) {
-      this.rStart = this.rEnd = 0;
-    } else if (this.rxCap - this.rStart < LEN_BYTES + 65535 || this.rStart > this.rxCap / 2) {
-      this.heap.u8().copyWithin(this.rxAt, this.rxAt + this.rStart, this.rxAt + this.rEnd);
-      this.rEnd -= this.rStart;
-      this.rStart = 0;
-    }
-  }
-
-  /** Room for a whole transport frame, once the handshake has succeeded. */
-  private growRx(): void {
-    const at = this.heap.alloc(RX_FULL);
-    const m = this.heap.u8();
-    m.copyWithin(at, this.rxAt + this.rStart, this.rxAt + this.rEnd);
-    this.heap.release(this.rxAt, this.rxCap);
-    this.rxAt = at;
-    this.rxCap = RX_FULL;
-    this.rEnd -= this.rStart;
-    this.rStart = 0;
-  }
-
-  private growTx(): void {
-    if (this.txCap === this.limits.sendBufferBytes) return;
-    const at = this.heap.alloc(this.limits.sendBufferBytes);
-    this.heap.u8().copyWithin(at, this.txAt + this.tStart, this.txAt + this.tEnd);
-    this.heap.release(this.txAt, this.txCap);
-    this.txAt = at;
-    this.txCap = this.limits.sendBufferBytes;
-    this.tEnd -= this.tStart;
-    this.tStart = 0;
-  }
-
   // ---- sending -----------------------------------------------------------
 
-  private queueRaw(bytes: Uint8Array): void {
-    this.heap.u8().set(bytes, this.txAt + this.tEnd);
-    this.tEnd += bytes.length;
-  }
-
   private queueMessage(msg: Uint8Array): void {
-    const at = this.txAt + this.tEnd;
-    this.heap.dv().setUint16(at, msg.length, false);
-    this.heap.u8().set(msg, at + LEN_BYTES);
-    this.tEnd += LEN_BYTES + msg.length;
+    const len = Uint8Array.of(msg.length >> 8, msg.length & 0xff);
+    this.txBuf.append(len);
+    this.txBuf.append(msg);
   }
 
   /** Heap address for a body of `len` bytes, or 0 (not open, too long, or over the queue limit). */
@@ -331,16 +288,11 @@ export class ModernSession implements LinkSession {
     return this.room(len, data);
   }
 
+  /** The body's address in a frame of `len` body bytes queued next, or 0 when it does not fit. */
   private room(len: number, data: boolean): number {
-    const need = len + FRAME_OVERHEAD;
-    if (data && this.pending + need > this.limits.dataQueueBytes) return 0;
-    if (this.tEnd + need > this.txCap) {
-      if (this.pending + need > this.txCap) return 0;
-      this.heap.u8().copyWithin(this.txAt, this.txAt + this.tStart, this.txAt + this.tEnd);
-      this.tEnd -= this.tStart;
-      this.tStart = 0;
-    }
-    return this.txAt + this.tEnd + LEN_BYTES + 1;
+    const q = this.txBuf;
+    const at = q.reserve(len + FRAME_OVERHEAD, data ? this.limits.dataQueueBytes : q.cap);
+    return at === 0 ? 0 : at + LEN_BYTES + 1;
   }
 
   commit(len: number): void {
@@ -359,13 +311,13 @@ export class ModernSession implements LinkSession {
 
   /** Seals the frame whose body (len bytes) is already in place after its length and type. */
   private seal(type: number, len: number): void {
-    const at = this.txAt + this.tEnd;
+    const at = this.txBuf.at + this.txBuf.end;
     const m = this.heap.u8();
     m[at + LEN_BYTES] = type;
     // 2^53 frames: centuries of sending at any rate a link reaches
     if (!(this.tx as CipherState).encryptAt(EMPTY, m, at + LEN_BYTES, 1 + len)) throw new RangeError("nonce exhausted");
     this.heap.dv().setUint16(at, FRAME_MIN + len, false);
-    this.tEnd += FRAME_OVERHEAD + len;
+    this.txBuf.push(FRAME_OVERHEAD + len);
     this.sentSinceRekey += FRAME_OVERHEAD + len;
   }
 
@@ -382,27 +334,23 @@ export class ModernSession implements LinkSession {
   sayGoodbye(reason: string): void {
     if (!this.tx || (this.phase !== "open" && this.phase !== "confirm")) return;
     const text = utf8.encode(reason).subarray(0, CLOSE_REASON_MAX);
-    const at = this.room(CONTROL_FRAME - FRAME_OVERHEAD, false);
+    const at = this.room(CLOSE_REASON_MAX, false);
     if (at === 0) return;
     this.heap.u8().set(text, at);
     this.seal(TYPE_CLOSE, text.length);
   }
 
   writeSource(): { at: number; length: number } {
-    return { at: this.txAt + this.tStart, length: this.tEnd - this.tStart };
+    return this.txBuf.source();
   }
 
   wrote(n: number): void {
-    this.tStart += n;
-    if (this.tStart === this.tEnd) this.tStart = this.tEnd = 0;
+    this.txBuf.wrote(n);
   }
 
   /** Takes everything queued (tests and non-socket transports). */
   drain(): Uint8Array {
-    const { at, length } = this.writeSource();
-    const out = this.heap.u8().slice(at, at + length);
-    this.wrote(length);
-    return out;
+    return this.txBuf.drain();
   }
 
   dispose(): void {
@@ -411,7 +359,7 @@ export class ModernSession implements LinkSession {
     this.hs?.erase();
     this.tx?.erase();
     this.rx?.erase();
-    this.heap.release(this.rxAt, this.rxCap);
-    this.heap.release(this.txAt, this.txCap);
+    this.rxBuf.release();
+    this.txBuf.release();
   }
 }
