@@ -6,6 +6,7 @@
  */
 import type { Socket } from "bun";
 import { linuxNet } from "../../src/platform/linux/net.ts";
+import { Waiter } from "./waiter.ts";
 
 const M64 = (1n << 64n) - 1n;
 
@@ -177,13 +178,12 @@ function direction(key: Uint8Array, iv: Uint8Array): Dir {
   };
 }
 
-export class LegacyPeer {
+export class LegacyPeer extends Waiter {
   readonly packets: Uint8Array[] = [];
   closed = false;
   private rx: Dir | undefined;
   private tx: Dir | undefined;
   private inbuf: Uint8Array = new Uint8Array(0);
-  private waiters: (() => void)[] = [];
   /** Bytes Bun's socket did not take yet (its write() does not buffer). */
   private outq: Uint8Array[] = [];
   queued = 0;
@@ -193,7 +193,9 @@ export class LegacyPeer {
     private readonly sock: Socket<undefined>,
     private readonly key: Uint8Array,
     private readonly iv: Uint8Array,
-  ) {}
+  ) {
+    super();
+  }
 
   /** Connects, sends our hello and waits for a valid answer. */
   static async connect(port: number, key: string, host = "127.0.0.1", timeoutMs = 5000): Promise<LegacyPeer> {
@@ -307,28 +309,6 @@ export class LegacyPeer {
   private onClose(): void {
     this.closed = true;
     this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  /** Waits until `cond()` holds, re-checking on every event and every 50 ms. */
-  async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!cond()) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
   }
 
   /** Sends one mesh packet as a frame. */

@@ -10,15 +10,15 @@ import type { ModernSession } from "../../src/transport/codec/modern-session.ts"
 import type { SessionError } from "../../src/transport/codec/session.ts";
 import { meshPacket } from "./legacy-peer.ts";
 import { drain, modern } from "./modern.ts";
+import { Waiter } from "./waiter.ts";
 
 const te = new TextEncoder();
 
-export class ModernPeer {
+export class ModernPeer extends Waiter {
   readonly packets: Uint8Array[] = [];
   closed = false;
   error: SessionError | undefined;
   private disposed = false;
-  private waiters: (() => void)[] = [];
   private readonly sink = {
     packet: (p: number, len: number) => {
       this.packets.push(
@@ -32,7 +32,9 @@ export class ModernPeer {
   private constructor(
     private readonly sock: Socket<undefined>,
     readonly session: ModernSession,
-  ) {}
+  ) {
+    super();
+  }
 
   /**
    * Connects and runs the handshake; once it is up, announces `name` (the
@@ -78,27 +80,6 @@ export class ModernPeer {
   private onClose(): void {
     this.closed = true;
     this.wake();
-  }
-
-  private wake(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const f of w) f();
-  }
-
-  async until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-    const deadline = performance.now() + timeoutMs;
-    while (!cond()) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(left, 50));
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
   }
 
   send(payload: Uint8Array): void {
