@@ -31,12 +31,16 @@ export function parseCidr(text: string, family: 4 | 6): Cidr | string {
   let ip: Uint8Array;
   if (family === 4) {
     if (!ipaddr.IPv4.isValidFourPartDecimal(addrText)) {
-      return ipaddr.IPv6.isValid(addrText) ? `${CIDR_EXPECTED[4]}; IPv6 ranges go in accept_ipv6` : CIDR_EXPECTED[4];
+      return ipaddr.IPv6.isValid(addrText)
+        ? `an IPv4 range like "10.0.0.0/8", not an IPv6 one (those go in accept_ipv6)`
+        : CIDR_EXPECTED[4];
     }
     ip = Uint8Array.from(ipaddr.IPv4.parse(addrText).toByteArray());
   } else {
     if (addrText.includes("%") || !ipaddr.IPv6.isValid(addrText)) {
-      return ipaddr.IPv4.isValid(addrText) ? `${CIDR_EXPECTED[6]}; IPv4 ranges go in accept_ipv4` : CIDR_EXPECTED[6];
+      return ipaddr.IPv4.isValid(addrText)
+        ? `an IPv6 range like "fd00::/8", not an IPv4 one (those go in accept_ipv4)`
+        : CIDR_EXPECTED[6];
     }
     ip = Uint8Array.from(ipaddr.IPv6.parse(addrText).toByteArray());
   }

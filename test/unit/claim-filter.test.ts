@@ -102,8 +102,8 @@ describe("CIDR ranges", () => {
     expect(err("10.0.0.0/", 4)).toMatch(/^an IPv4 range like/);
     expect(err("10.1/16", 4)).toMatch(/^an IPv4 range like/);
     expect(err("010.0.0.0/8", 4)).toMatch(/^an IPv4 range like/);
-    expect(err("fd00::/8", 4)).toMatch(/; IPv6 ranges go in accept_ipv6$/);
-    expect(err("10.0.0.0/8", 6)).toMatch(/; IPv4 ranges go in accept_ipv4$/);
+    expect(err("fd00::/8", 4)).toBe('an IPv4 range like "10.0.0.0/8", not an IPv6 one (those go in accept_ipv6)');
+    expect(err("10.0.0.0/8", 6)).toBe('an IPv6 range like "fd00::/8", not an IPv4 one (those go in accept_ipv4)');
     expect(err("fd00::/129", 6)).toMatch(/^an IPv6 range like "fd00::\/8"/);
     expect(err("fe80::%eth0/64", 6)).toMatch(/^an IPv6 range like/);
     expect(err("10.1.0.0/8", 4)).toBe(
