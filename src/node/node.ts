@@ -11,7 +11,7 @@ import { sharedHeap } from "../crypto/heap.ts";
 import { speck } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
-import { type Route, Router, type RouterOutput } from "../mesh/router.ts";
+import { type RefusedClaim, type Route, Router, type RouterOutput } from "../mesh/router.ts";
 import type { Platform } from "../platform/index.ts";
 import type { SocketAddress } from "../reactor/net-api.ts";
 import { Reactor } from "../reactor/reactor.ts";
@@ -19,6 +19,7 @@ import { type KeyCandidate, LegacySession } from "../transport/codec/legacy-sess
 import { Connector } from "../transport/connector.ts";
 import { type Direction, Link } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
+import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
 import { TunPort } from "./tun-port.ts";
@@ -48,6 +49,8 @@ export class MeshNode implements RouterOutput {
   tun: TunPort | undefined;
   /** This node's addresses: the name-derived IPv6, then the configured IPv4s. */
   readonly addresses: Uint8Array[];
+  /** The addresses its links run over, which no flood may claim. */
+  readonly underlay: Underlay;
 
   constructor(
     readonly config: Config,
@@ -69,9 +72,11 @@ export class MeshNode implements RouterOutput {
         hash,
         random: Math.random,
         hasTun: wantsTun(config, process.platform),
+        claims: claimFilterFor(config),
       },
       this,
     );
+    this.underlay = new Underlay(this.router);
   }
 
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
@@ -108,6 +113,7 @@ export class MeshNode implements RouterOutput {
         error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
       });
       this.listeners.push(l);
+      this.underlay.listening(ip);
       this.log.info(`listening on ${l.localText}`);
     }
     for (const t of this.config.transports) {
@@ -118,6 +124,7 @@ export class MeshNode implements RouterOutput {
           const link = this.openLink(fd, peer, "out", [candidate]);
           this.linkOwner.set(link.id, c);
         },
+        resolved: (addr) => this.underlay.resolved(c, addr.ip),
         failed: (reason) =>
           this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
       });
@@ -147,6 +154,7 @@ export class MeshNode implements RouterOutput {
       heap: this.heap,
     });
     const id = this.nextLinkId++;
+    this.underlay.linkOpened(id, peer.ip, this.platform.net.localAddress(fd)?.ip);
     const text = formatSocketAddress(peer);
     const link = new Link(
       id,
@@ -174,6 +182,7 @@ export class MeshNode implements RouterOutput {
 
   private onClosed(link: Link, reason: string, wasUp: boolean): void {
     this.links.delete(link.id);
+    this.underlay.linkClosed(link.id, wasUp);
     if (wasUp) {
       this.router.linkDown(link.id);
       this.log.info(`link ${link.id} down (${link.peerText}): ${reason}`);
@@ -227,9 +236,19 @@ export class MeshNode implements RouterOutput {
     this.log.debug(`route backup: ${describeRoute(r)} via link ${link} (rank ${r.hops.indexOf(link) + 1})`);
   }
 
-  routeRemoved(r: Route): void {
-    this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
+  routeRemoved(r: Route, why: "expired" | "refused" = "expired"): void {
+    if (why === "expired") this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
     this.tun?.routeRemoved(r);
+  }
+
+  refused(link: number, claim: RefusedClaim): void {
+    const l = this.links.get(link);
+    const peer = link < 0 ? "a link now closed" : `link ${link} (${l?.peerText ?? "closed"})`;
+    this.log.limit(
+      `claim ${link} ${claim.withdrawn ? "withdrawn" : claim.reason}`,
+      "warn",
+      refusalMessage(claim, peer),
+    );
   }
 
   stale(link: number, offsetMs: number): void {
