@@ -2,6 +2,7 @@
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { type Config, controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
+import { ClaimFilter } from "../mesh/claim-filter.ts";
 import { formatEndpoint } from "../transport/endpoint.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs } from "./_usage-error.ts";
@@ -13,12 +14,15 @@ export const checkCommand = defineCommand({
   run({ args }) {
     noExtraArgs(args._, 1);
     const c = readKeyedConfig(args.config);
+    const claims = new ClaimFilter({ ipv4: c.accept_ipv4, ipv6: c.accept_ipv6 });
     io().out(
       `${args.config}: ok\n` +
         `  node ${c.node_name}: ${[nameToIpv6Text(c.node_name), ...c.ipv4_addresses].join(", ")}\n` +
         `  ${wantsTun(c, process.platform) ? `TUN ${tunName(c)}, mtu ${c.mtu}` : "relay (no TUN)"}\n` +
         (c.transports.length ? c.transports.map((t) => `  ${describeTransport(t)}\n`).join("") : "  no links\n") +
-        `  control socket: ${controlSocketPath(c) ?? "none"}\n`,
+        `  control socket: ${controlSocketPath(c) ?? "none"}\n` +
+        `  floods may claim: IPv4 in ${claims.acceptIpv4.join(", ") || "nothing"}; IPv6 in ${claims.acceptIpv6.join(", ") || "nothing"}\n` +
+        `    (never loopback, link-local, multicast, broadcast, unspecified or IPv4-mapped addresses, this node's own, or those its links run over)\n`,
     );
   },
 });

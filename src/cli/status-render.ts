@@ -105,6 +105,12 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
     `DROPS   stale ${c.stale}, duplicate ${c.duplicateFloods + c.duplicateData}, no route ${c.dataNoRoute}, ` +
       `queue full ${c.sendDropped}, malformed ${c.tooShort + c.dataShortIp + c.badFloodBody}, unknown command ${c.unknownCommand}`,
   );
+  const refused = c.claimsOutside + c.claimsSpecial + c.claimsOwn + c.claimsUnderlay;
+  out.push(
+    `CLAIMS  refused ${refused} (outside the ranges ${c.claimsOutside}, special ${c.claimsSpecial}, own ${c.claimsOwn}, ` +
+      `link addresses ${c.claimsUnderlay}), routes withdrawn ${c.routesWithdrawn}; accepted in ` +
+      `${[...s.claims.acceptIpv4, ...s.claims.acceptIpv6].join(", ") || "nothing"}`,
+  );
   if (s.tun) {
     const t = s.tun;
     out.push(

@@ -5,6 +5,7 @@
  * an error, reported all at once before the node starts anything.
  */
 import type { z } from "zod";
+import { acceptWarnings } from "./accept-ranges.ts";
 import { type Config, configSchema, TRANSPORT_TYPES } from "./schema.ts";
 
 export type ConfigResult =
@@ -57,7 +58,7 @@ export function parseConfig(text: string): ConfigResult {
   }
   raw = dropComments(raw);
   const strict = configSchema.safeParse(raw);
-  if (strict.success) return { ok: true, config: strict.data, warnings: [] };
+  if (strict.success) return { ok: true, config: strict.data, warnings: acceptWarnings(strict.data) };
   const warnings: string[] = [];
   const errors: string[] = [];
   for (const issue of strict.error.issues) {
@@ -72,7 +73,7 @@ export function parseConfig(text: string): ConfigResult {
   const cleaned = strip(raw, strict.error.issues);
   const again = configSchema.safeParse(cleaned);
   if (!again.success) return { ok: false, errors: again.error.issues.map((i) => describe(i, cleaned)), warnings };
-  return { ok: true, config: again.data, warnings };
+  return { ok: true, config: again.data, warnings: [...warnings, ...acceptWarnings(again.data)] };
 }
 
 function strip(raw: unknown, issues: readonly z.core.$ZodIssue[]): unknown {

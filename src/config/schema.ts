@@ -8,6 +8,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { acceptIpv4, acceptIpv6 } from "./accept-ranges.ts";
 
 const port = z
   .number({ error: "a port number (an integer from 1 to 65535)" })
@@ -103,6 +104,10 @@ export const configSchema = z
     /** Windows: path of wintun.dll (default: beside smolmesh.exe). */
     wintun_dll: z.string({ error: "a path to wintun.dll" }).min(1, { error: "a path to wintun.dll" }).optional(),
     log_level: z.enum(LOG_LEVELS, { error: `one of ${LOG_LEVELS.join(", ")}` }).default("info"),
+    /** Ranges floods may claim at this node (accept-ranges.ts); default: the private ranges. */
+    accept_ipv4: acceptIpv4,
+    /** Default: fd00::/8, where every name-derived address lies. */
+    accept_ipv6: acceptIpv6,
   })
   .superRefine((c, ctx) => {
     // the modern handshake carries the name in a payload of at most 1,024 bytes (with room for "software")

@@ -10,6 +10,7 @@
  */
 import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
+import { ClaimFilter, type ClaimRefusal, type ClaimVerdict } from "./claim-filter.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
 import { NameCache, type NameInfo } from "./name-cache.ts";
 import {
@@ -40,12 +41,31 @@ export interface RouterOutput {
   originated?(links: number): void;
   /** A destination gained a backup hop (informational). */
   routeBackup?(route: Route, link: number): void;
-  /** A destination was not heard from for the validity window (remove its kernel route). */
-  routeRemoved(route: Route): void;
+  /**
+   * A destination left the table (remove its kernel route): not heard from
+   * for the validity window ("expired"), or its address may no longer be
+   * claimed ("refused": it became a link's underlay address).
+   */
+  routeRemoved(route: Route, why?: "expired" | "refused"): void;
+  /**
+   * A flood that arrived on `link` claimed an address this node refuses: it
+   * was neither installed nor forwarded. With `withdrawn`, a route held for
+   * that address was removed (`link` is the hop it came by, -1: none left).
+   */
+  refused?(link: number, claim: RefusedClaim): void;
   /** The router wants `tick` by `at` (unix ms), sooner than its last answer said. */
   wake?(at: number): void;
   /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
   stale?(link: number, offsetMs: number): void;
+}
+
+export interface RefusedClaim {
+  /** The claimed address, 4 or 16 bytes (a copy). */
+  ip: Uint8Array;
+  /** The node name, for a name flood (cmd 0). */
+  name: string | undefined;
+  reason: ClaimRefusal;
+  withdrawn: boolean;
 }
 
 export interface RouterConfig {
@@ -82,6 +102,12 @@ export interface RouterConfig {
   routeHoldMs?: number;
   /** Silence after which a route carries no traffic (default ROUTE_STALE_MS). */
   routeStaleMs?: number;
+  /**
+   * Which addresses floods may claim (default: the default ranges). The
+   * router adds this node's own addresses to it; the node keeps its
+   * underlay addresses in it through `addUnderlay` / `removeUnderlay`.
+   */
+  claims?: ClaimFilter;
 }
 
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
@@ -108,6 +134,16 @@ export const COUNTERS = [
   "dataNotForUs",
   "sendDropped",
   "replayed",
+  /** Floods refused (not installed, not forwarded): outside accept_ipv4/accept_ipv6. */
+  "claimsOutside",
+  /** ... for a loopback, link-local, multicast, broadcast, unspecified or IPv4-mapped address. */
+  "claimsSpecial",
+  /** ... for one of this node's own addresses. */
+  "claimsOwn",
+  /** ... for an address one of this node's links runs over. */
+  "claimsUnderlay",
+  /** Routes removed because their address became a link's underlay address. */
+  "routesWithdrawn",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
@@ -153,6 +189,8 @@ export class Router {
   private lastKey: AddrKey | undefined;
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
+  /** Which addresses floods may claim here. */
+  readonly claims: ClaimFilter;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -167,6 +205,9 @@ export class Router {
     this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
     this.staleMs = cfg.routeStaleMs ?? ROUTE_STALE_MS;
     this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
+    this.claims = cfg.claims ?? new ClaimFilter();
+    this.claims.addOwn(cfg.ipv6);
+    for (const a of cfg.ipv4) this.claims.addOwn(a);
   }
 
   get linkCount(): number {
@@ -223,7 +264,7 @@ export class Router {
     }
     this.floods.expire(now);
     for (const r of this.table.settle(now)) this.out.routeChanged(r);
-    for (const r of this.table.expire(now, VALIDITY_MS)) this.out.routeRemoved(r);
+    for (const r of this.table.expire(now, VALIDITY_MS)) this.out.routeRemoved(r, "expired");
     this.tickBy = Math.min(this.nextOriginate, this.table.nextSettle);
     return this.tickBy;
   }
@@ -311,6 +352,7 @@ export class Router {
     let addr: Uint8Array | undefined;
     let kind: RouteKind = "name";
     let name: string | undefined;
+    let verdict: ClaimVerdict = "accept";
     if (cmd === CMD_NAME) {
       const info = this.nameInfo(b, body, bodyLen);
       if (info !== undefined) {
@@ -319,6 +361,7 @@ export class Router {
         name = info.name;
         key = info.key;
         addr = info.ipv6;
+        verdict = this.claims.check(info.ipv6, 0, 16, key);
       }
     } else {
       key = this.floodKey(cmd, b, off, len);
@@ -326,10 +369,16 @@ export class Router {
         this.counters.badFloodBody++; // not 16 (IPv6) or 4 (IPv4) bytes
         return;
       }
+      verdict = this.claims.check(b, body, bodyLen as 4 | 16, key);
       kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
-      addr = this.retain(b, body, bodyLen);
+      if (verdict === "accept") addr = this.retain(b, body, bodyLen);
     }
-    if (key !== undefined && this.ours.has(key)) key = undefined;
+    if (verdict !== "accept") {
+      // remembered, so its copies die as duplicates (never echoed: no first link)
+      this.floods.add(h, now, -1);
+      this.refuse(link, verdict, addr ?? b.slice(body, off + len), name);
+      return;
+    }
     let route: Route | undefined;
     if (key !== undefined) {
       route = this.table.get(key);
@@ -347,6 +396,36 @@ export class Router {
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
     }
+  }
+
+  private refuse(link: number, reason: ClaimRefusal, ip: Uint8Array, name: string | undefined): void {
+    if (reason === "outside") this.counters.claimsOutside++;
+    else if (reason === "own") this.counters.claimsOwn++;
+    else if (reason === "underlay") this.counters.claimsUnderlay++;
+    else this.counters.claimsSpecial++;
+    this.out.refused?.(link, { ip, name, reason, withdrawn: false });
+  }
+
+  /**
+   * A link runs over `ip` (its peer or local address, a resolved connect
+   * host, a listener's address): no flood may claim it while it does. A
+   * route already held for it goes at once: the link wins, and the hop the
+   * claim came by is reported.
+   */
+  addUnderlay(ip: Uint8Array): void {
+    if (!this.claims.addUnderlay(ip)) return;
+    const r = this.table.get(keyOf(ip));
+    if (r === undefined) return;
+    const hop = this.table.hopCount(r) > 0 ? this.table.hopOf(r, -1) : -1;
+    this.table.remove(r);
+    this.counters.routesWithdrawn++;
+    this.out.routeRemoved(r, "refused");
+    this.out.refused?.(hop, { ip: r.addr, name: r.name, reason: "underlay", withdrawn: true });
+  }
+
+  /** One user of underlay address `ip` is gone (see `addUnderlay`). */
+  removeUnderlay(ip: Uint8Array): void {
+    this.claims.removeUnderlay(ip);
   }
 
   private report(u: Update, r: Route, link: number): void {

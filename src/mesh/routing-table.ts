@@ -457,16 +457,33 @@ export class RoutingTable {
         if (heardAt < oldest) oldest = heardAt;
         continue;
       }
-      this.routes.delete(r.key);
-      if (rows[base + PENDING]) this.release(r.row, base);
-      r.snapshot = rows.slice(base, base + HOPS + (rows[base + COUNT] as number)); // now `removed`
-      // the row is free, in its next generation: tags of this route stop matching
-      this.byRow[r.row] = undefined;
-      rows[base + GEN] = (rows[base + GEN] as number) + 1;
-      this.freeRows.push(r.row);
+      this.free(r);
       gone.push(r);
     }
     this.oldestHeard = oldest;
     return gone;
+  }
+
+  /**
+   * Takes `r` out of the table before its time (its address may no longer
+   * be claimed); false when it had left already. `oldestHeard` stays a
+   * lower bound, which is all `expire` needs.
+   */
+  remove(r: Route): boolean {
+    if (r.removed || this.routes.get(r.key) !== r) return false;
+    this.free(r);
+    return true;
+  }
+
+  private free(r: Route): void {
+    const rows = this.rows;
+    const base = r.row * this.stride;
+    this.routes.delete(r.key);
+    if (rows[base + PENDING]) this.release(r.row, base);
+    r.snapshot = rows.slice(base, base + HOPS + (rows[base + COUNT] as number)); // now `removed`
+    // the row is free, in its next generation: tags of this route stop matching
+    this.byRow[r.row] = undefined;
+    rows[base + GEN] = (rows[base + GEN] as number) + 1;
+    this.freeRows.push(r.row);
   }
 }

@@ -21,7 +21,7 @@ import { linkPsk } from "../crypto/link-psk.ts";
 import { speck } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
-import { type Route, Router, type RouterOutput } from "../mesh/router.ts";
+import { type RefusedClaim, type Route, Router, type RouterOutput } from "../mesh/router.ts";
 import type { Platform } from "../platform/index.ts";
 import type { SocketAddress } from "../reactor/net-api.ts";
 import { Reactor } from "../reactor/reactor.ts";
@@ -33,6 +33,7 @@ import type { LinkSession, Role } from "../transport/codec/session.ts";
 import { Connector } from "../transport/connector.ts";
 import { type Direction, Link, type LinkTiming } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
+import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
 import { TunPort } from "./tun-port.ts";
@@ -68,6 +69,8 @@ export class MeshNode implements RouterOutput {
   tun: TunPort | undefined;
   /** This node's addresses: the name-derived IPv6, then the configured IPv4s. */
   readonly addresses: Uint8Array[];
+  /** The addresses its links run over, which no flood may claim. */
+  readonly underlay: Underlay;
 
   constructor(
     readonly config: Config,
@@ -90,9 +93,11 @@ export class MeshNode implements RouterOutput {
         hash,
         random: Math.random,
         hasTun: wantsTun(config, process.platform),
+        claims: claimFilterFor(config),
       },
       this,
     );
+    this.underlay = new Underlay(this.router);
   }
 
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
@@ -150,6 +155,7 @@ export class MeshNode implements RouterOutput {
       error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
     });
     this.listeners.push(l);
+    this.underlay.listening(ip);
     const kind = t.type === "legacy_tcp_listen" ? "legacy" : t.legacy ? "modern and legacy" : "modern";
     this.log.info(`listening on ${l.localText} (${kind})`);
   }
@@ -168,6 +174,7 @@ export class MeshNode implements RouterOutput {
         const link = this.openLink(fd, peer, "out", session());
         this.linkOwner.set(link.id, c);
       },
+      resolved: (addr) => this.underlay.resolved(c, addr.ip),
       failed: (reason) => this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
     });
     this.connectors.push(c);
@@ -206,6 +213,7 @@ export class MeshNode implements RouterOutput {
 
   private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {
     const id = this.nextLinkId++;
+    this.underlay.linkOpened(id, peer.ip, this.platform.net.localAddress(fd)?.ip);
     const text = formatSocketAddress(peer);
     const link = new Link(
       id,
@@ -234,6 +242,7 @@ export class MeshNode implements RouterOutput {
 
   private onClosed(link: Link, reason: string, wasUp: boolean): void {
     this.links.delete(link.id);
+    this.underlay.linkClosed(link.id, wasUp);
     if (wasUp) {
       this.router.linkDown(link.id);
       this.log.info(`link ${link.id} down (${link.peerText}): ${reason}`);
@@ -287,9 +296,19 @@ export class MeshNode implements RouterOutput {
     this.log.debug(`route backup: ${describeRoute(r)} via link ${link} (rank ${r.hops.indexOf(link) + 1})`);
   }
 
-  routeRemoved(r: Route): void {
-    this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
+  routeRemoved(r: Route, why: "expired" | "refused" = "expired"): void {
+    if (why === "expired") this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
     this.tun?.routeRemoved(r);
+  }
+
+  refused(link: number, claim: RefusedClaim): void {
+    const l = this.links.get(link);
+    const peer = link < 0 ? "a link now closed" : `link ${link} (${l?.peerText ?? "closed"})`;
+    this.log.limit(
+      `claim ${link} ${claim.withdrawn ? "withdrawn" : claim.reason}`,
+      "warn",
+      refusalMessage(claim, peer),
+    );
   }
 
   stale(link: number, offsetMs: number): void {

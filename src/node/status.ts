@@ -51,6 +51,8 @@ export interface StatusSnapshot {
   connectors: { target: string; linked: boolean; lastError: string | null }[];
   listeners: { address: string; accepted: number; refused: number }[];
   router: Record<Counter, number> & { routes: number; floodMemory: number };
+  /** The ranges floods may claim here, and the addresses no flood may claim because links run over them. */
+  claims: { acceptIpv4: string[]; acceptIpv6: string[]; underlay: string[] };
   tun: TunStats | null;
 }
 
@@ -108,6 +110,11 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
     connectors: node.connectors.map((c) => ({ target: c.target, linked: c.linked, lastError: c.lastError ?? null })),
     listeners: node.listeners.map((l) => ({ address: l.localText, accepted: l.accepted, refused: l.refused })),
     router: { ...node.router.counters, routes: node.router.table.size, floodMemory: node.router.floodMemory },
+    claims: {
+      acceptIpv4: [...node.router.claims.acceptIpv4],
+      acceptIpv6: [...node.router.claims.acceptIpv6],
+      underlay: node.underlay.addresses().map(formatIp),
+    },
     tun: node.tun ? { ...node.tun.stats } : null,
   };
 }

@@ -13,6 +13,8 @@ import { formatEndpoint } from "./endpoint.ts";
 export interface ConnectorEvents {
   /** TCP connected: take over the fd (build the session and link). */
   connected(fd: number, peer: SocketAddress): void;
+  /** The host resolved to `addr`; the attempt to connect there follows at once. */
+  resolved?(addr: SocketAddress): void;
   /** An attempt failed (logged by the caller). */
   failed(reason: string): void;
 }
@@ -99,6 +101,7 @@ export class Connector {
 
   private open(addr: SocketAddress): void {
     if (this.stopped) return;
+    this.events.resolved?.(addr);
     let fd: number;
     try {
       fd = this.net.connect(addr);

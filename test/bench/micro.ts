@@ -2,13 +2,14 @@
  * Per-component figures with no I/O: frame seal/open MB/s in place
  * (1400-byte and MTU-sized frames), duplicate filters, route lookups, and
  * packets per second through the router state machine (data forwarding,
- * packets from TUN, duplicate floods). More crypto paths: npm run bench:crypto.
+ * packets from TUN, duplicate floods), and the claim filter's check. More crypto paths: npm run bench:crypto.
  *
  *   npm run bench:micro      (bun test/bench/micro.ts [--json])
  */
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { FRAME_OVERHEAD, gimli, sharedHeap, speck } from "../../src/crypto/index.ts";
 import { addrKey, keyOf } from "../../src/mesh/addr-key.ts";
+import { ClaimFilter } from "../../src/mesh/claim-filter.ts";
 import { DataFilter, FloodFilter } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_DATA, CMD_NAME } from "../../src/mesh/packet.ts";
 import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
@@ -115,6 +116,18 @@ rows.push(
     const p = data[i % 1000] as Uint8Array;
     new DataView(p.buffer).setUint32(9 + 40, i);
     router.fromLocal(p, 9, p.length - 9, T);
+  }),
+);
+// the claim filter, run once per new flood (with the key the router has already): default ranges, 8 underlay addresses
+const claims = new ClaimFilter();
+for (let i = 0; i < 8; i++) claims.addUnderlay(Uint8Array.from([10, 75, 0, i]));
+const outside6 = Uint8Array.from([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+const probes = [nameToIpv6("node1"), Uint8Array.from([10, 99, 1, 2]), Uint8Array.from([1, 1, 1, 1]), outside6];
+const probeKeys = probes.map(keyOf);
+rows.push(
+  rate("claim filter: check a claimed address (IPv4/IPv6 mix)", 5_000_000, (i) => {
+    const p = probes[i & 3] as Uint8Array;
+    claims.check(p, 0, p.length as 4 | 16, probeKeys[i & 3]);
   }),
 );
 const floods = Array.from({ length: 1000 }, (_, i) =>

@@ -1,8 +1,11 @@
 /** A router wired to a recording output, for scenario tests. */
+
+import { formatIp } from "../../src/addr/format.ts";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
+import type { ClaimFilter } from "../../src/mesh/claim-filter.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_DATA } from "../../src/mesh/packet.ts";
-import { type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
+import { type RefusedClaim, type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
 
 export interface Sent {
   link: number;
@@ -15,6 +18,8 @@ export class Recorder implements RouterOutput {
   delivered: Uint8Array[] = [];
   events: string[] = [];
   stales: number[] = [];
+  /** Refused claims as "link ADDRESS reason" (+ " withdrawn"). */
+  refusals: string[] = [];
   /** Times the router asked to tick by. */
   wakes: number[] = [];
   /** Links whose queue is "full": sends to them fail. */
@@ -37,8 +42,13 @@ export class Recorder implements RouterOutput {
   routeBackup(r: Route, link: number): void {
     this.events.push(`backup ${r.name ?? r.kind} via ${link}`);
   }
-  routeRemoved(r: Route): void {
-    this.events.push(`removed ${r.name ?? r.kind}`);
+  routeRemoved(r: Route, why?: "expired" | "refused"): void {
+    this.events.push(`${why === "refused" ? "withdrawn" : "removed"} ${r.name ?? r.kind}`);
+  }
+  refused(link: number, c: RefusedClaim): void {
+    this.refusals.push(
+      `${link} ${formatIp(c.ip)}${c.name ? ` (${c.name})` : ""} ${c.reason}${c.withdrawn ? " withdrawn" : ""}`,
+    );
   }
   wake(at: number): void {
     this.wakes.push(at);
@@ -55,7 +65,14 @@ export class Recorder implements RouterOutput {
 
 export function makeRouter(
   hash: PacketHash,
-  opts: { name?: string; ipv4?: number[][]; hasTun?: boolean; random?: () => number; routeHoldMs?: number } = {},
+  opts: {
+    name?: string;
+    ipv4?: number[][];
+    hasTun?: boolean;
+    random?: () => number;
+    routeHoldMs?: number;
+    claims?: ClaimFilter;
+  } = {},
 ) {
   const out = new Recorder();
   const name = opts.name ?? "self";
@@ -69,6 +86,7 @@ export function makeRouter(
       random: opts.random ?? (() => 0.5),
       hasTun: opts.hasTun ?? true,
       routeHoldMs: opts.routeHoldMs,
+      claims: opts.claims,
     },
     out,
   );

@@ -223,16 +223,31 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
     await win.waitLog(/route added: \S+ \(peer-behind-linux\)/, 20_000);
     await waitFor(() => doublePort > 0, 20_000, "the Wintun double's hello");
     expect(adapterName).toBe("smolmesh-wine-tun");
+    // a key holder linked straight to the Windows node claims addresses it
+    // must not (the internet, loopback), then a private one it may
+    const mallory = await LegacyPeer.connect(pw, "wk", "127.0.0.1", 20_000);
+    mallory.send(meshPacket(2, Uint8Array.from([1, 1, 1, 1])));
+    mallory.send(meshPacket(2, Uint8Array.from([127, 0, 0, 1])));
+    mallory.send(meshPacket(1, Uint8Array.from(ipaddr.parse("::1").toByteArray())));
+    mallory.send(meshPacket(2, Uint8Array.from([10, 77, 0, 10])));
     // every learned destination is routed on-link to the adapter
     const routeTo = (ip: string, via: string) => `route add ${ip} ${luid} via=${via} metric=0 proto=3 rc=0`;
     const wanted = [
       routeTo(`${rfc5952("linux-for-tun")}/128`, "::"),
       routeTo(`${rfc5952("peer-behind-linux")}/128`, "::"),
       routeTo("10.77.0.9/32", "0.0.0.0"),
+      routeTo("10.77.0.10/32", "0.0.0.0"),
     ];
     await waitFor(() => wanted.every((c) => calls.includes(c)), 20_000, "routes to the mesh's addresses").catch((e) => {
       throw new Error(`${(e as Error).message}; IP Helper calls so far:\n${calls.join("\n")}`);
     });
+    // the claims before it were refused: no route for them, and the node says who tried
+    expect(calls.filter((c) => /^route add (1\.1\.1\.1|127\.0\.0\.1|::1)\//.test(c))).toEqual([]);
+    expect(win.log).toMatch(
+      /refused a flood from link \d+ \(127\.0\.0\.1:\d+\) claiming 1\.1\.1\.1: outside accept_ipv4; not routed, not passed on/,
+    );
+    expect(win.log).toMatch(/claiming 127\.0\.0\.1: a loopback address/);
+    mallory.close();
 
     // a second node started on the same adapter (no control pipe to warn it)
     // is refused a session and leaves the first one's addresses alone

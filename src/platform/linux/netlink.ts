@@ -13,6 +13,7 @@
  *   rtattr    { u16 len; u16 type; data, padded to 4 }
  */
 import { ptr } from "bun:ffi";
+import { assertRoutable } from "../../addr/special.ts";
 import { errno, libc, OsError } from "./libc.ts";
 
 const AF_NETLINK = 16;
@@ -34,6 +35,7 @@ const NLMSG_ERROR = 2;
 const NLM_F_REQUEST = 0x1;
 const NLM_F_ACK = 0x4;
 const NLM_F_REPLACE = 0x100;
+const NLM_F_EXCL = 0x200;
 const NLM_F_CREATE = 0x400;
 
 const IFF_UP = 0x1;
@@ -188,9 +190,15 @@ export class Netlink {
     this.request(m, type === RTM_NEWROUTE ? "add route" : "delete route");
   }
 
-  /** Routes `ip` (/32 or /128) to the interface, replacing any route to exactly it. */
+  /**
+   * Routes `ip` (/32 or /128) to the interface. Never over a route to
+   * exactly that address that is there already (the operator's, or another
+   * interface's): that one stays and this fails with EEXIST. Never to a
+   * special address (addr/special.ts), whatever the caller says.
+   */
   addRoute(index: number, ip: Uint8Array): void {
-    this.route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, index, ip);
+    assertRoutable(ip);
+    this.route(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, index, ip);
   }
 
   deleteRoute(index: number, ip: Uint8Array): void {

@@ -21,6 +21,7 @@
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { formatIp } from "../../addr/format.ts";
+import { assertRoutable } from "../../addr/special.ts";
 
 const { ptr: p, u32, void: none } = FFIType;
 
@@ -116,8 +117,12 @@ export class IpHelper {
     this.check("DeleteUnicastIpAddressEntry", this.lib.DeleteUnicastIpAddressEntry(this.addressRow(ip)), ip);
   }
 
-  /** A /32 or /128 route to the interface, on-link (no gateway). Present already counts as done. */
+  /**
+   * A /32 or /128 route to the interface, on-link (no gateway). Present
+   * already counts as done. Never to a special address (addr/special.ts).
+   */
   addRoute(ip: Uint8Array): void {
+    assertRoutable(ip);
     this.check("CreateIpForwardEntry2", this.lib.CreateIpForwardEntry2(this.routeRow(ip)), ip);
   }
 
