@@ -51,6 +51,8 @@ export const DEFAULT_NODE_LIMITS: NodeLimits = {
 
 const SUITES: Record<string, LegacySuite> = { speck, gimli };
 const utf8 = new TextEncoder();
+/** "0.3 s", "7 s": a wait for a log line. */
+const seconds = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
 const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
 
 export class MeshNode implements RouterOutput {
@@ -175,7 +177,12 @@ export class MeshNode implements RouterOutput {
         this.linkOwner.set(link.id, c);
       },
       resolved: (addr) => this.underlay.resolved(c, addr.ip),
-      failed: (reason) => this.log.limit(`connect ${c.target} ${reason}`, "warn", `connect to ${c.target}: ${reason}`),
+      failed: (reason, retryMs) =>
+        this.log.limit(
+          `connect ${c.target} ${reason}`,
+          "warn",
+          `connect to ${c.target}: ${reason}; next try in ${seconds(retryMs)}`,
+        ),
     });
     this.connectors.push(c);
     c.start();
@@ -243,20 +250,24 @@ export class MeshNode implements RouterOutput {
   private onClosed(link: Link, reason: string, wasUp: boolean): void {
     this.links.delete(link.id);
     this.underlay.linkClosed(link.id, wasUp);
+    const owner = this.linkOwner.get(link.id);
+    this.linkOwner.delete(link.id);
+    const retry = owner ? `; next try in ${seconds(owner.linkClosed(wasUp ? link.upMs : 0))}` : "";
     if (wasUp) {
       this.router.linkDown(link.id);
-      this.log.info(`link ${link.id} down (${link.peerText}): ${reason}`);
+      this.log.info(`link ${link.id} down (${link.peerText}): ${reason}${retry}`);
+    } else if (link.direction === "out") {
+      this.log.limit(
+        `handshake out ${link.peerText} ${reason}`,
+        "warn",
+        `link to ${link.peerText} failed: ${reason}${retry}`,
+      );
     } else {
       this.log.limit(
         `handshake ${link.peer.ip.join(".")} ${reason}`,
         "warn",
         `link from ${link.peerText} refused: ${reason}`,
       );
-    }
-    const owner = this.linkOwner.get(link.id);
-    if (owner) {
-      this.linkOwner.delete(link.id);
-      owner.linkClosed();
     }
   }
 

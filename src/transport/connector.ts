@@ -1,13 +1,15 @@
 /**
- * One legacy_tcp_connect transport: keeps a link to host:port up. Resolves
- * the host each attempt (IPv4/IPv6 literal or DNS name), connects with a
- * 5 s timeout, and after any failure or disconnect tries again after a
- * random 5-10 s, like smolmesh2.
+ * One connect transport (modern or legacy): keeps a link to host:port up.
+ * Resolves the host each attempt (IPv4/IPv6 literal or DNS name), connects
+ * with a 5 s timeout, and after any failure or disconnect tries again after
+ * a backoff (backoff.ts) that starts at about 250 ms and grows to
+ * smolmesh2's 5-10 s.
  */
 import { lookup } from "node:dns/promises";
 import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
 import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
 import { type Reactor, type Registration, type Timer, WRITE } from "../reactor/reactor.ts";
+import { Backoff } from "./backoff.ts";
 import { formatEndpoint } from "./endpoint.ts";
 
 export interface ConnectorEvents {
@@ -15,13 +17,14 @@ export interface ConnectorEvents {
   connected(fd: number, peer: SocketAddress): void;
   /** The host resolved to `addr`; the attempt to connect there follows at once. */
   resolved?(addr: SocketAddress): void;
-  /** An attempt failed (logged by the caller). */
-  failed(reason: string): void;
+  /** An attempt failed (logged by the caller); the next one comes in `retryMs`. */
+  failed(reason: string, retryMs: number): void;
 }
 
+/** What the connector needs of the reactor (tests drive it on a fake clock). */
+export type ConnectorReactor = Pick<Reactor, "add" | "after">;
+
 export const CONNECT_TIMEOUT_MS = 5000;
-export const RETRY_MIN_MS = 5000;
-export const RETRY_SPREAD_MS = 5000;
 
 export class Connector {
   private attempt: { fd: number; reg: Registration; timer: Timer } | undefined;
@@ -30,14 +33,18 @@ export class Connector {
   /** Whether a link made by this connector is currently open. */
   linked = false;
   lastError: string | undefined;
+  private readonly backoff: Backoff;
 
   constructor(
     readonly host: string,
     readonly port: number,
-    private readonly reactor: Reactor,
+    private readonly reactor: ConnectorReactor,
     private readonly net: NetApi,
     private readonly events: ConnectorEvents,
-  ) {}
+    random: () => number = Math.random,
+  ) {
+    this.backoff = new Backoff(random);
+  }
 
   get target(): string {
     return formatEndpoint(this.host, this.port);
@@ -47,10 +54,14 @@ export class Connector {
     this.connect();
   }
 
-  /** The link this connector made closed: try again after 5-10 s. */
-  linkClosed(): void {
+  /**
+   * The link this connector made closed after being up `upMs` (0: it never
+   * finished its handshake). Returns the wait before the next attempt (ms).
+   */
+  linkClosed(upMs: number): number {
     this.linked = false;
-    this.scheduleRetry();
+    this.backoff.linkEnded(upMs);
+    return this.scheduleRetry();
   }
 
   stop(): void {
@@ -59,17 +70,18 @@ export class Connector {
     this.abandon();
   }
 
-  private scheduleRetry(): void {
-    if (this.stopped) return;
+  private scheduleRetry(): number {
+    if (this.stopped) return 0;
     this.retry?.cancel();
-    this.retry = this.reactor.after(RETRY_MIN_MS + Math.random() * RETRY_SPREAD_MS, () => this.connect());
+    const wait = this.backoff.next();
+    this.retry = this.reactor.after(wait, () => this.connect());
+    return wait;
   }
 
   private fail(reason: string): void {
     this.abandon();
     this.lastError = reason;
-    this.events.failed(reason);
-    this.scheduleRetry();
+    this.events.failed(reason, this.scheduleRetry());
   }
 
   private abandon(): void {

@@ -265,6 +265,11 @@ export class Link {
     if (this.state !== "closed") this.reg.setInterest(this.session.pending ? READ | WRITE : READ);
   }
 
+  /** How long the link has been (or was, once closed) up; 0 if its handshake never finished. */
+  get upMs(): number {
+    return this.establishedAt === 0 ? 0 : this.reactor.now() - this.establishedAt;
+  }
+
   /**
    * Closes the socket and frees the session; `reason` goes to the closed
    * event. With `goodbye`, a modern link first tells the peer why in a
