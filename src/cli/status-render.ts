@@ -80,7 +80,11 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
   out.push(s.links.length ? links.toString() : "  none");
   const waiting = s.connectors.filter((c) => !c.linked);
   for (const c of waiting) out.push(`  connecting to ${c.target}${c.lastError ? `: ${c.lastError}` : ""}`);
-  for (const l of s.listeners) out.push(`  listening on ${l.address} (${l.accepted} accepted, ${l.refused} refused)`);
+  for (const l of s.listeners) out.push(`  listening on ${l.address} (${l.accepted} accepted)`);
+  if (s.listeners.length) {
+    const h = s.handshakes;
+    out.push(`  handshakes: ${h.pending} pending, ${h.displaced} gave way to newer connections`);
+  }
   out.push("");
   const routes = table(["destination", "node", "via link", "peer", "flood age", "backups"], color);
   for (const r of s.routes) {
@@ -142,6 +146,13 @@ export function renderPrometheus(s: StatusSnapshot): string {
     ["", s.node.memory.rssBytes],
   ]);
   metric("smolmesh_heap_bytes", "gauge", "JavaScript heap in use.", [["", s.node.memory.heapBytes]]);
+  metric("smolmesh_handshakes_pending", "gauge", "Incoming handshakes in progress.", [["", s.handshakes.pending]]);
+  metric(
+    "smolmesh_handshakes_displaced_total",
+    "counter",
+    "Pending handshakes closed to make room for a newer connection.",
+    [["", s.handshakes.displaced]],
+  );
   metric("smolmesh_routes", "gauge", "Known mesh destinations.", [["", s.routes.length]]);
   metric("smolmesh_routes_unreachable", "gauge", "Destinations with no next hop right now.", [
     ["", s.routes.filter((r) => r.nextHop === null).length],

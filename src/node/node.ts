@@ -33,20 +33,22 @@ import type { LinkSession, Role } from "../transport/codec/session.ts";
 import { Connector } from "../transport/connector.ts";
 import { type Direction, Link, type LinkTiming } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
+import { DEFAULT_PENDING, type PendingLimits, PendingTable, sourceKey } from "../transport/pending.ts";
 import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
 import { TunPort } from "./tun-port.ts";
 
 export interface NodeLimits extends LinkTiming {
-  maxHalfOpen: number;
+  /** Incoming handshakes pending at once, and from one source address (transport/pending.ts). */
+  pending: PendingLimits;
 }
 
 export const DEFAULT_NODE_LIMITS: NodeLimits = {
   handshakeMs: 10_000,
   idleMs: 30_000,
   rekeyMs: REKEY_MS,
-  maxHalfOpen: 64,
+  pending: DEFAULT_PENDING,
 };
 
 const SUITES: Record<string, LegacySuite> = { speck, gimli };
@@ -66,6 +68,10 @@ export class MeshNode implements RouterOutput {
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
   private readonly psks = new Map<string, Uint8Array>();
+  /** Incoming links whose handshake runs, shared fairly among source addresses. */
+  readonly pending: PendingTable<Link>;
+  /** Pending handshakes closed to make room for a newer connection. */
+  handshakesDisplaced = 0;
   /** Our modern handshake payload: node name and software. */
   private readonly payload: Uint8Array;
   tun: TunPort | undefined;
@@ -82,6 +88,7 @@ export class MeshNode implements RouterOutput {
     private readonly limits: NodeLimits = DEFAULT_NODE_LIMITS,
   ) {
     this.addresses = [nameToIpv6(config.node_name), ...config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array)];
+    this.pending = new PendingTable(limits.pending);
     this.payload = encodePayload({ node: config.node_name, software: `smolmesh ${VERSION_TEXT}` });
     this.reactor = new Reactor(platform.poll(), {
       onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
@@ -146,14 +153,12 @@ export class MeshNode implements RouterOutput {
       }
     }
     const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
-      admit: () => this.halfOpen() < this.limits.maxHalfOpen,
-      accepted: (fd, peer) => this.openLink(fd, peer, "in", session()),
-      refused: (peer) =>
-        this.log.limit(
-          "refused",
-          "warn",
-          `refused ${formatSocketAddress(peer)}: ${this.limits.maxHalfOpen} handshakes already pending`,
-        ),
+      admit: (peer) => this.admit(peer),
+      accepted: (fd, peer) => {
+        const link = this.openLink(fd, peer, "in", session());
+        this.pending.add(link, sourceKey(peer.ip));
+      },
+      refused: () => {},
       error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
     });
     this.listeners.push(l);
@@ -212,10 +217,24 @@ export class MeshNode implements RouterOutput {
     this.tickTimer = this.reactor.after(wait, () => this.tick());
   }
 
-  private halfOpen(): number {
-    let n = 0;
-    for (const l of this.links.values()) if (l.state === "handshake") n++;
-    return n;
+  /**
+   * A connection arrives: it always gets a place. When its address already
+   * holds its share of the pending handshakes, or the table is full, the
+   * oldest pending one (of that address, else of anyone) gives way.
+   */
+  private admit(peer: SocketAddress): boolean {
+    const source = sourceKey(peer.ip);
+    const victim = this.pending.displaced(source);
+    if (victim) {
+      const fromSame = this.pending.countFrom(source) >= this.limits.pending.perSource;
+      this.handshakesDisplaced++;
+      victim.close(
+        fromSame
+          ? `gave way to a newer connection from the same address (${this.limits.pending.perSource} handshakes pending from it, its share)`
+          : `gave way to a newer connection (${this.limits.pending.max} handshakes pending, the most at once)`,
+      );
+    }
+    return true;
   }
 
   private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {
@@ -234,6 +253,7 @@ export class MeshNode implements RouterOutput {
       this.heap,
       {
         established: (l) => {
+          this.pending.remove(l);
           const who = l.peerName === undefined ? "" : ` (node ${l.peerName})`;
           this.log.info(`link ${l.id} up: ${direction === "out" ? "to" : "from"} ${text}${who}, ${l.protocol}`);
           this.router.linkUp(l.id, Date.now());
@@ -249,6 +269,7 @@ export class MeshNode implements RouterOutput {
 
   private onClosed(link: Link, reason: string, wasUp: boolean): void {
     this.links.delete(link.id);
+    this.pending.remove(link);
     this.underlay.linkClosed(link.id, wasUp);
     const owner = this.linkOwner.get(link.id);
     this.linkOwner.delete(link.id);

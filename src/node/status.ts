@@ -49,7 +49,9 @@ export interface StatusSnapshot {
   links: LinkStatus[];
   routes: RouteStatus[];
   connectors: { target: string; linked: boolean; lastError: string | null }[];
-  listeners: { address: string; accepted: number; refused: number }[];
+  listeners: { address: string; accepted: number }[];
+  /** Incoming handshakes in progress, and those closed to make room for a newer connection. */
+  handshakes: { pending: number; displaced: number };
   router: Record<Counter, number> & { routes: number; floodMemory: number };
   /** The ranges floods may claim here, and the addresses no flood may claim because links run over them. */
   claims: { acceptIpv4: string[]; acceptIpv6: string[]; underlay: string[] };
@@ -108,7 +110,8 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
     links,
     routes,
     connectors: node.connectors.map((c) => ({ target: c.target, linked: c.linked, lastError: c.lastError ?? null })),
-    listeners: node.listeners.map((l) => ({ address: l.localText, accepted: l.accepted, refused: l.refused })),
+    listeners: node.listeners.map((l) => ({ address: l.localText, accepted: l.accepted })),
+    handshakes: { pending: node.pending.size, displaced: node.handshakesDisplaced },
     router: { ...node.router.counters, routes: node.router.table.size, floodMemory: node.router.floodMemory },
     claims: {
       acceptIpv4: [...node.router.claims.acceptIpv4],

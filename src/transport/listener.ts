@@ -1,15 +1,15 @@
 /**
- * One legacy_tcp_listen transport: accepts connections and hands each to
- * the node, refusing new ones while `maxHalfOpen` handshakes are already
- * pending (so a flood of idle connections cannot exhaust fds or memory).
+ * One listen transport (modern or legacy): accepts connections and hands
+ * each to the node, which decides whether it may start a handshake
+ * (node.ts: the pending handshakes are shared fairly, see pending.ts).
  */
 import { formatSocketAddress } from "../addr/format.ts";
 import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
 import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
 
 export interface ListenerEvents {
-  /** Whether another handshake may start now. */
-  admit(): boolean;
+  /** Whether a handshake with `peer` may start now. */
+  admit(peer: SocketAddress): boolean;
   accepted(fd: number, peer: SocketAddress): void;
   refused(peer: SocketAddress): void;
   error(message: string): void;
@@ -50,7 +50,7 @@ export class Listener {
         return;
       }
       if (!c) return;
-      if (!this.events.admit()) {
+      if (!this.events.admit(c.peer)) {
         this.net.close(c.fd);
         this.refused++;
         this.events.refused(c.peer);

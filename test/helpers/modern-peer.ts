@@ -41,11 +41,17 @@ export class ModernPeer extends Waiter {
    * first frame, which proves the key to the listener). Throws when the
    * node closes the connection instead.
    */
-  static async connect(port: number, key: string, name: string, timeoutMs = 5000): Promise<ModernPeer> {
+  static async connect(
+    port: number,
+    key: string,
+    name: string,
+    timeoutMs = 5000,
+    host = "127.0.0.1",
+  ): Promise<ModernPeer> {
     const session = modern("connect", [key], { node: name });
     let peer: ModernPeer | undefined;
     const sock = await Bun.connect({
-      hostname: "127.0.0.1",
+      hostname: host,
       port,
       socket: {
         data: (_s, d) => peer?.onData(new Uint8Array(d)),

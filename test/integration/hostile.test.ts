@@ -1,0 +1,98 @@
+/**
+ * Hostile peers against a relay on loopback (issue: strangers must not
+ * lock good peers out; a key holder must not grow the relay without bound).
+ *
+ *   200 silent connections ──▶ relay ◀── good peers (from ::1, another address)
+ *   from 127.0.0.1             (tcp_listen, legacy: true, on "::")
+ *
+ * The relay listens on "::", so connections to 127.0.0.1 arrive from
+ * ::ffff:127.0.0.1 and those to ::1 from ::1: two source addresses on one
+ * machine.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import type { Socket } from "bun";
+import { ROOT, run } from "../helpers/binary.ts";
+import { LegacyPeer } from "../helpers/legacy-peer.ts";
+import { ModernPeer } from "../helpers/modern-peer.ts";
+import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
+
+let relay: NodeProc;
+let port = 0;
+
+async function status(node: NodeProc) {
+  const r = await run([
+    process.execPath,
+    join(ROOT, "src/cli/main.ts"),
+    "status",
+    "--socket",
+    node.controlSocket,
+    "--json",
+  ]);
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as {
+    handshakes: { pending: number; displaced: number };
+    routes: unknown[];
+    router: Record<string, number>;
+  };
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  relay = new NodeProc("relay", {
+    node_name: "hostile-relay",
+    transports: [{ type: "tcp_listen", port, keys: ["good-key"], legacy: true }],
+  });
+  await relay.waitLog(/listening on/);
+});
+
+afterAll(async () => {
+  await stopAll();
+});
+
+describe("a stranger cannot lock good peers out", () => {
+  test("200 silent connections from one address hold at most 8 places; good peers from another get in at once", async () => {
+    const opened: Socket<{ closedAt: number }>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < 200; i++) {
+      opened.push(
+        await Bun.connect<{ closedAt: number }>({
+          hostname: "127.0.0.1",
+          port,
+          data: { closedAt: 0 },
+          socket: {
+            open(s) {
+              s.write(Uint8Array.of(0x42)); // one byte, then silence
+            },
+            data() {},
+            close(s) {
+              s.data.closedAt = performance.now();
+            },
+          },
+        }),
+      );
+    }
+    await waitFor(() => opened.filter((s) => s.data.closedAt).length >= 192, 10_000, "192 connections to give way");
+    const s = await status(relay);
+    expect(s.handshakes.pending).toBeLessThanOrEqual(8);
+    expect(s.handshakes.displaced).toBeGreaterThanOrEqual(192);
+    await relay.waitLog(/link from 127\.0\.0\.1:\d+ refused: gave way to a newer connection from the same address/);
+
+    // while the stranger keeps its 8, good peers from ::1 link in one round trip each
+    const modern = await ModernPeer.connect(port, "good-key", "good-modern", 5000, "::1");
+    const legacy = await LegacyPeer.connect(port, "good-key", "::1");
+    await modern.until(() => modern.received(0, "hostile-relay").length > 0, 12_000, "the relay's flood");
+    await relay.waitLog(/link \d+ up: from \[::1\]:\d+ \(node good-modern\), modern/);
+    modern.close();
+    legacy.close();
+
+    // the stranger's last 8 are closed by the 10 s handshake deadline, not before
+    await waitFor(() => opened.every((c) => c.data.closedAt), 15_000, "every silent connection to be closed");
+    const survivors = opened
+      .map((c) => c.data.closedAt - t0)
+      .sort((a, b) => a - b)
+      .slice(-8);
+    expect(survivors[0]).toBeGreaterThan(9_000);
+    await relay.waitLog(/refused: handshake not completed within 10 s/);
+  }, 40_000);
+});
