@@ -8,6 +8,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { DEFAULT_DESTINATION_LIMITS } from "../mesh/destination-gate.ts";
 import { acceptIpv4, acceptIpv6 } from "./accept-ranges.ts";
 
 const port = z
@@ -76,6 +77,13 @@ const transport = z.discriminatedUnion("type", [modernConnectSchema, modernListe
 /** Longest node name (JSON-encoded bytes) a modern link's handshake payload carries. */
 export const NODE_NAME_MODERN_MAX = 960;
 
+/** A whole number from `min` up, for limits. */
+const count = (what: string, min: number) =>
+  z
+    .number({ error: `${what} (a whole number from ${min})` })
+    .int({ error: `${what} (a whole number from ${min})` })
+    .min(min, { error: `${what} (a whole number from ${min})` });
+
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 
 export const configSchema = z
@@ -108,6 +116,14 @@ export const configSchema = z
     accept_ipv4: acceptIpv4,
     /** Default: fd00::/8, where every name-derived address lies. */
     accept_ipv6: acceptIpv6,
+    /** Destinations (routes) the node holds at most; floods for new ones past it are dropped. */
+    max_destinations: count("a number of destinations", 1).default(DEFAULT_DESTINATION_LIMITS.max),
+    /** New destinations one link may introduce at once (a node joining a mesh learns it through one link). */
+    new_destinations_burst: count("a number of destinations", 1).default(DEFAULT_DESTINATION_LIMITS.burst),
+    /** ...and per second after that burst. */
+    new_destinations_per_second: count("a number of destinations per second", 0).default(
+      DEFAULT_DESTINATION_LIMITS.perSecond,
+    ),
   })
   .superRefine((c, ctx) => {
     // the modern handshake carries the name in a payload of at most 1,024 bytes (with room for "software")

@@ -11,6 +11,7 @@
 import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
 import { ClaimFilter, type ClaimRefusal, type ClaimVerdict } from "./claim-filter.ts";
+import { DestinationGate, type DestinationLimits, type GateRefusal } from "./destination-gate.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
 import { NameCache, type NameInfo } from "./name-cache.ts";
 import {
@@ -53,6 +54,12 @@ export interface RouterOutput {
    * that address was removed (`link` is the hop it came by, -1: none left).
    */
   refused?(link: number, claim: RefusedClaim): void;
+  /**
+   * A flood on `link` for a destination not known yet was dropped (not
+   * installed, not forwarded): the node holds its maximum ("full"), or
+   * the link is introducing new destinations faster than it may ("rate").
+   */
+  limited?(link: number, why: GateRefusal): void;
   /** The router wants `tick` by `at` (unix ms), sooner than its last answer said. */
   wake?(at: number): void;
   /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
@@ -108,6 +115,8 @@ export interface RouterConfig {
    * underlay addresses in it through `addUnderlay` / `removeUnderlay`.
    */
   claims?: ClaimFilter;
+  /** How many destinations the node holds, and how fast a link may add them (default: DEFAULT_DESTINATION_LIMITS). */
+  destinations?: DestinationLimits;
 }
 
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
@@ -144,6 +153,10 @@ export const COUNTERS = [
   "claimsUnderlay",
   /** Routes removed because their address became a link's underlay address. */
   "routesWithdrawn",
+  /** Floods for a new destination dropped: the node holds its maximum of destinations. */
+  "destinationsFull",
+  /** ... dropped: their link introduces new destinations faster than it may. */
+  "destinationsRateLimited",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 
@@ -191,6 +204,8 @@ export class Router {
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
   /** Which addresses floods may claim here. */
   readonly claims: ClaimFilter;
+  /** How many destinations, and how fast per link. */
+  readonly gate: DestinationGate;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -206,6 +221,7 @@ export class Router {
     this.staleMs = cfg.routeStaleMs ?? ROUTE_STALE_MS;
     this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
     this.claims = cfg.claims ?? new ClaimFilter();
+    this.gate = new DestinationGate(cfg.destinations);
     this.claims.addOwn(cfg.ipv6);
     for (const a of cfg.ipv4) this.claims.addOwn(a);
   }
@@ -249,6 +265,7 @@ export class Router {
   /** A link closed: it leaves every route at once. */
   linkDown(link: number): void {
     if (!this.links.delete(link)) return;
+    this.gate.forget(link);
     for (const r of this.table.dropLink(link)) this.out.routeChanged(r);
   }
 
@@ -386,6 +403,15 @@ export class Router {
       if (route !== undefined) {
         u = this.table.updateRow(route.row, addr, kind, name, ts, link, now, b, off, len);
       } else {
+        const limited = this.gate.admit(link, this.table.size, now);
+        if (limited !== undefined) {
+          // not remembered as seen: a flood this link may not introduce must not
+          // push floods the filter does hold out of it
+          if (limited === "full") this.counters.destinationsFull++;
+          else this.counters.destinationsRateLimited++;
+          this.out.limited?.(link, limited);
+          return;
+        }
         u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
         route = this.table.get(key);
       }

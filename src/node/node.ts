@@ -20,6 +20,7 @@ import { sharedHeap } from "../crypto/heap.ts";
 import { linkPsk } from "../crypto/link-psk.ts";
 import { speck } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
+import type { GateRefusal } from "../mesh/destination-gate.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
 import { type RefusedClaim, type Route, Router, type RouterOutput } from "../mesh/router.ts";
 import type { Platform } from "../platform/index.ts";
@@ -103,6 +104,11 @@ export class MeshNode implements RouterOutput {
         random: Math.random,
         hasTun: wantsTun(config, process.platform),
         claims: claimFilterFor(config),
+        destinations: {
+          max: config.max_destinations,
+          burst: config.new_destinations_burst,
+          perSecond: config.new_destinations_per_second,
+        },
       },
       this,
     );
@@ -340,6 +346,19 @@ export class MeshNode implements RouterOutput {
       `claim ${link} ${claim.withdrawn ? "withdrawn" : claim.reason}`,
       "warn",
       refusalMessage(claim, peer),
+    );
+  }
+
+  limited(link: number, why: GateRefusal): void {
+    const l = this.links.get(link);
+    const who = `link ${link} (${l?.peerText ?? "closed"}${l?.peerName ? `, node ${l.peerName}` : ""})`;
+    const c = this.config;
+    this.log.limit(
+      `limited ${link} ${why}`,
+      "warn",
+      why === "full"
+        ? `${who}: new destinations dropped: this node holds its maximum of ${c.max_destinations} (max_destinations); known ones are kept`
+        : `${who}: new destinations dropped: it introduces them faster than ${c.new_destinations_per_second} a second after a burst of ${c.new_destinations_burst} (new_destinations_per_second, new_destinations_burst); known ones are kept`,
     );
   }
 

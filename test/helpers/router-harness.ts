@@ -3,6 +3,7 @@
 import { formatIp } from "../../src/addr/format.ts";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import type { ClaimFilter } from "../../src/mesh/claim-filter.ts";
+import type { DestinationLimits, GateRefusal } from "../../src/mesh/destination-gate.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_DATA } from "../../src/mesh/packet.ts";
 import { type RefusedClaim, type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
@@ -20,6 +21,8 @@ export class Recorder implements RouterOutput {
   stales: number[] = [];
   /** Refused claims as "link ADDRESS reason" (+ " withdrawn"). */
   refusals: string[] = [];
+  /** Floods for new destinations dropped, as "link:full" or "link:rate". */
+  limits: string[] = [];
   /** Times the router asked to tick by. */
   wakes: number[] = [];
   /** Links whose queue is "full": sends to them fail. */
@@ -50,6 +53,9 @@ export class Recorder implements RouterOutput {
       `${link} ${formatIp(c.ip)}${c.name ? ` (${c.name})` : ""} ${c.reason}${c.withdrawn ? " withdrawn" : ""}`,
     );
   }
+  limited(link: number, why: GateRefusal): void {
+    this.limits.push(`${link}:${why}`);
+  }
   wake(at: number): void {
     this.wakes.push(at);
   }
@@ -72,6 +78,7 @@ export function makeRouter(
     random?: () => number;
     routeHoldMs?: number;
     claims?: ClaimFilter;
+    destinations?: DestinationLimits;
   } = {},
 ) {
   const out = new Recorder();
@@ -87,6 +94,7 @@ export function makeRouter(
       hasTun: opts.hasTun ?? true,
       routeHoldMs: opts.routeHoldMs,
       claims: opts.claims,
+      destinations: opts.destinations,
     },
     out,
   );
