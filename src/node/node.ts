@@ -38,6 +38,7 @@ import { DEFAULT_PENDING, type PendingLimits, PendingTable, sourceKey } from "..
 import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
 import { describeRoute } from "./describe.ts";
 import type { Logger } from "./log.ts";
+import { RouteLog } from "./route-log.ts";
 import { TunPort } from "./tun-port.ts";
 
 export interface NodeLimits extends LinkTiming {
@@ -69,6 +70,7 @@ export class MeshNode implements RouterOutput {
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
   private readonly psks = new Map<string, Uint8Array>();
+  private readonly routeLog: RouteLog;
   /** Incoming links whose handshake runs, shared fairly among source addresses. */
   readonly pending: PendingTable<Link>;
   /** Pending handshakes closed to make room for a newer connection. */
@@ -90,6 +92,7 @@ export class MeshNode implements RouterOutput {
   ) {
     this.addresses = [nameToIpv6(config.node_name), ...config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array)];
     this.pending = new PendingTable(limits.pending);
+    this.routeLog = new RouteLog(log, Date.now, (ms, fn) => this.reactor.after(ms, fn));
     this.payload = encodePayload({ node: config.node_name, software: `smolmesh ${VERSION_TEXT}` });
     this.reactor = new Reactor(platform.poll(), {
       onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
@@ -309,7 +312,13 @@ export class MeshNode implements RouterOutput {
   }
 
   routeAdded(r: Route): void {
-    this.log.info(`route added: ${describeRoute(r)} via link ${r.hops[0]}`);
+    const link = r.hops[0];
+    const peer = link === undefined ? undefined : this.links.get(link)?.peerText;
+    this.routeLog.event(
+      "added",
+      `route added: ${describeRoute(r)} via link ${link}`,
+      `via link ${link}${peer ? ` (${peer})` : ""}`,
+    );
     this.tun?.routeAdded(r);
   }
 
@@ -335,7 +344,13 @@ export class MeshNode implements RouterOutput {
   }
 
   routeRemoved(r: Route, why: "expired" | "refused" = "expired"): void {
-    if (why === "expired") this.log.info(`route removed: ${describeRoute(r)} (no flood for 3 minutes)`);
+    if (why === "expired") {
+      this.routeLog.event(
+        "removed",
+        `route removed: ${describeRoute(r)} (no flood for 3 minutes)`,
+        "(no flood for 3 minutes)",
+      );
+    }
     this.tun?.routeRemoved(r);
   }
 
