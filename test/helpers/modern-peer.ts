@@ -55,6 +55,7 @@ export class ModernPeer extends Waiter {
       port,
       socket: {
         data: (_s, d) => peer?.onData(new Uint8Array(d)),
+        drain: () => peer?.flush(),
         close: () => peer?.onClose(),
         error: () => peer?.onClose(),
       },
@@ -78,9 +79,36 @@ export class ModernPeer extends Waiter {
     this.wake();
   }
 
+  /** Bytes Bun's socket did not take yet (its write() does not buffer). */
+  private outq: Uint8Array[] = [];
+
+  private write(b: Uint8Array): void {
+    if (this.outq.length === 0) {
+      const n = this.sock.write(b);
+      if (n >= b.length) return;
+      b = b.subarray(Math.max(0, n));
+    }
+    this.outq.push(b);
+  }
+
   private flush(): void {
     const out = drain(this.session);
-    if (out.length) this.sock.write(out);
+    if (out.length) this.write(out);
+    while (this.outq.length) {
+      const b = this.outq[0] as Uint8Array;
+      const n = this.sock.write(b);
+      if (n < b.length) {
+        this.outq[0] = b.subarray(Math.max(0, n));
+        return;
+      }
+      this.outq.shift();
+    }
+    this.wake();
+  }
+
+  /** Resolves once everything sent has been handed to the socket. */
+  async drained(timeoutMs = 30_000): Promise<void> {
+    await this.until(() => this.outq.length === 0 || this.closed, timeoutMs, "the socket to drain");
   }
 
   private onClose(): void {
@@ -102,7 +130,7 @@ export class ModernPeer extends Waiter {
     if (!this.session.send(payload, false)) throw new Error("the session refused the packet");
     const out = drain(this.session);
     out[out.length - 1] = (out[out.length - 1] as number) ^ 1;
-    this.sock.write(out);
+    this.write(out);
   }
 
   /** Sends a close frame with `reason`. */
