@@ -53,8 +53,12 @@ export class Logger {
     this.log("debug", msg);
   }
 
-  /** Logs at most once per `everyMs` for `key`; later lines say how many were held back. */
-  limit(key: string, level: Level, msg: string, everyMs = 60_000): void {
+  /**
+   * Logs at most once per `everyMs` for `key`; later lines say how many were
+   * held back. `msg` may be a function, called only when the line is printed
+   * (a warning hit thousands of times a second builds its text once a minute).
+   */
+  limit(key: string, level: Level, msg: string | (() => string), everyMs = 60_000): void {
     if (!this.enabled(level)) return;
     const now = this.clock();
     const state = this.limited.get(key);
@@ -65,6 +69,6 @@ export class Logger {
     const extra = state?.suppressed ? ` (${state.suppressed} similar messages suppressed)` : "";
     if (this.limited.size > 10_000) this.limited.clear();
     this.limited.set(key, { until: now + everyMs, suppressed: 0 });
-    this.log(level, msg + extra);
+    this.log(level, (typeof msg === "string" ? msg : msg()) + extra);
   }
 }

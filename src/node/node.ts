@@ -365,16 +365,14 @@ export class MeshNode implements RouterOutput {
   }
 
   limited(link: number, why: GateRefusal): void {
-    const l = this.links.get(link);
-    const who = `link ${link} (${l?.peerText ?? "closed"}${l?.peerName ? `, node ${l.peerName}` : ""})`;
-    const c = this.config;
-    this.log.limit(
-      `limited ${link} ${why}`,
-      "warn",
-      why === "full"
+    this.log.limit(`limited ${link} ${why}`, "warn", () => {
+      const l = this.links.get(link);
+      const who = `link ${link} (${l?.peerText ?? "closed"}${l?.peerName ? `, node ${l.peerName}` : ""})`;
+      const c = this.config;
+      return why === "full"
         ? `${who}: new destinations dropped: this node holds its maximum of ${c.max_destinations} (max_destinations); known ones are kept`
-        : `${who}: new destinations dropped: it introduces them faster than ${c.new_destinations_per_second} a second after a burst of ${c.new_destinations_burst} (new_destinations_per_second, new_destinations_burst); known ones are kept`,
-    );
+        : `${who}: new destinations dropped: it introduces them faster than ${c.new_destinations_per_second} a second after a burst of ${c.new_destinations_burst} (new_destinations_per_second, new_destinations_burst); known ones are kept`;
+    });
   }
 
   stale(link: number, offsetMs: number): void {

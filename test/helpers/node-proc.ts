@@ -20,12 +20,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `cond` every 20 ms until true or the deadline passes. */
-export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Polls `cond` every `everyMs` (20 ms) until true or the deadline passes. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string, everyMs = 20): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!cond()) {
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await Bun.sleep(20);
+    await Bun.sleep(everyMs);
   }
 }
 
