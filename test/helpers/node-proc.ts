@@ -9,7 +9,7 @@
  * each test and after the suite).
  */
 
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -38,17 +38,23 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
   }
 }
 
+/**
+ * One node process. Its stdout and stderr go to one file (opened for
+ * appending, so lines from both stay whole), which `log` reads: reading the
+ * process's pipes as streams stalled at times under bun test, and a line
+ * that never arrives fails a test for nothing.
+ */
 export class NodeProc {
-  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  readonly proc: Subprocess<"ignore", number, number>;
   readonly dir: string;
-  log = "";
   exitCode: number | null = null;
   readonly controlSocket: string;
   readonly configPath: string;
   /** How much of `log` checkNodeLogs has read. */
   logChecked = 0;
-  /** Settles when both output streams have ended (the whole log is in `log`). */
-  private readonly pumped: Promise<void>;
+  private readonly logPath: string;
+  /** The whole log, read when the node was stopped (its folder is gone then). */
+  private finalLog: string | undefined;
 
   constructor(
     readonly name: string,
@@ -79,30 +85,33 @@ export class NodeProc {
     const preload = (opts.preload ?? []).flatMap((m) => ["--preload", m]);
     const command = opts.command ?? [process.execPath, ...preload, join(ROOT, "src/cli/main.ts")];
     const cfgArg = opts.windowsPaths ? `Z:${cfgPath.replaceAll("/", "\\")}` : cfgPath;
-    this.proc = Bun.spawn([...prefix, ...command, "meshnode", cfgArg, ...extraArgs], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1", ...opts.env },
-    });
+    this.logPath = join(this.dir, "output.log");
+    const out = openSync(this.logPath, "a");
+    try {
+      this.proc = Bun.spawn([...prefix, ...command, "meshnode", cfgArg, ...extraArgs], {
+        stdin: "ignore",
+        stdout: out,
+        stderr: out,
+        env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      });
+    } finally {
+      closeSync(out); // the child has its own copy
+    }
     running.add(this);
     watched.add(this);
-    this.pumped = Promise.all([this.pump(this.proc.stderr), this.pump(this.proc.stdout)]).then(() => {});
     this.proc.exited.then((c) => {
       this.exitCode = c;
     });
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) this.log += dec.decode(chunk, { stream: true });
+  /** Everything the node has printed so far (stdout and stderr). */
+  get log(): string {
+    return this.finalLog ?? readFileSync(this.logPath, "utf8");
   }
 
-  /** Waits for the process to exit and its output to end; the exit code. */
+  /** Waits for the process to exit; its exit code. Everything it printed is in `log` by then. */
   async exited(): Promise<number> {
-    const code = await this.proc.exited;
-    await this.pumped;
-    return code;
+    return await this.proc.exited;
   }
 
   get pid(): number {
@@ -147,6 +156,7 @@ export class NodeProc {
       await this.exited();
     }
     running.delete(this);
+    this.finalLog = this.log;
     rmSync(this.dir, { recursive: true, force: true });
     if (code === "late")
       throw new Error(`${this.name} did not exit within ${deadlineMs} ms of ${signal}:\n${this.log}`);

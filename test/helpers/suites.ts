@@ -45,6 +45,7 @@ export function nodeSuite(needs: Needs, title: string, body: () => void): void {
     afterEach(() => {
       checkNodeLogs();
     });
+    // time for stopAll's SIGTERM, its 5 s grace and a SIGKILL
     afterAll(async () => {
       await stopAll();
       checkNodeLogs();
@@ -52,7 +53,7 @@ export function nodeSuite(needs: Needs, title: string, body: () => void): void {
         cleanup();
         expect(leftovers()).toEqual([]);
       }
-    });
+    }, 30_000);
     body();
   });
 }

@@ -10,14 +10,20 @@ if (!address || !port || !count) {
   console.error("usage: udp-burst.ts ADDRESS PORT COUNT");
   process.exit(2);
 }
-const sock = await Bun.udpSocket({ hostname: address.includes(":") ? "::" : "0.0.0.0" });
-const payload = new Uint8Array(32);
-for (let i = 0; i < Number(count); i++) {
-  new DataView(payload.buffer).setUint32(0, i);
-  try {
-    sock.send(payload, Number(port), address);
-  } catch {
-    // an earlier datagram's ICMP error, reported here
+async function main(address: string, port: number, count: number): Promise<void> {
+  const sock = await Bun.udpSocket({ hostname: address.includes(":") ? "::" : "0.0.0.0" });
+  const payload = new Uint8Array(32);
+  for (let i = 0; i < count; i++) {
+    new DataView(payload.buffer).setUint32(0, i);
+    try {
+      sock.send(payload, port, address);
+    } catch {
+      // an earlier datagram's ICMP error, reported here
+    }
   }
+  sock.close();
 }
-sock.close();
+
+await main(address, Number(port), Number(count));
+
+export {};
