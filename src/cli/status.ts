@@ -15,7 +15,29 @@ const WINDOWS = process.platform === "win32";
 const RUN_DIR = WINDOWS ? "\\\\.\\pipe\\" : "/run/smolmesh";
 const isControl = (f: string) => (WINDOWS ? f.startsWith("smolmesh-") : f.endsWith(".sock"));
 
-function findSocket(args: { socket?: string; config?: string }): string {
+/**
+ * What is at a control socket: a node ("live"), nobody ("stale": the file a
+ * node that was killed left behind), or a node that will not let us ask
+ * ("denied": the socket is owner-only; fetchStatus says so).
+ */
+export async function probeSocket(path: string): Promise<"live" | "stale" | "denied"> {
+  try {
+    const s = await Bun.connect({ unix: path, socket: { data() {} } });
+    s.end();
+    return "live";
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === "EACCES" || code === "EPERM" ? "denied" : "stale";
+  }
+}
+
+/**
+ * The control socket to ask: --socket, the config's, or else the only one
+ * in `runDir` a node answers on. Sockets nobody answers on are skipped (a
+ * node killed with SIGKILL cannot remove its own), and named when no
+ * other is left.
+ */
+export async function findSocket(args: { socket?: string; config?: string }, runDir = RUN_DIR): Promise<string> {
   if (args.socket) return args.socket;
   if (args.config) {
     const path = controlSocketPath(readConfig(args.config));
@@ -24,15 +46,25 @@ function findSocket(args: { socket?: string; config?: string }): string {
   }
   let found: string[] = [];
   try {
-    found = readdirSync(RUN_DIR).filter(isControl);
+    found = readdirSync(runDir).filter(isControl).sort();
   } catch {
     found = [];
   }
-  if (found.length === 1) return WINDOWS ? `${RUN_DIR}${found[0]}` : join(RUN_DIR, found[0] as string);
   if (found.length === 0) {
-    throw new ExitError(`no running node found in ${RUN_DIR}; give --socket PATH or --config FILE`, 1);
+    throw new ExitError(`no running node found in ${runDir}; give --socket PATH or --config FILE`, 1);
   }
-  throw new UsageError(`several nodes run here (${found.join(", ")}); pick one with --socket or --config`);
+  const pathOf = (f: string) => (WINDOWS ? `${runDir}${f}` : join(runDir, f));
+  // a listed pipe exists only while a node serves it
+  const states = WINDOWS ? found.map(() => "live") : await Promise.all(found.map((f) => probeSocket(pathOf(f))));
+  const answering = found.filter((_, i) => states[i] !== "stale");
+  if (answering.length === 1) return pathOf(answering[0] as string);
+  if (answering.length === 0) {
+    throw new ExitError(
+      `no node answers on ${found.length === 1 ? "the control socket" : "any control socket"} in ${runDir} (${found.join(", ")}: left by nodes that stopped without removing them); give --socket PATH or --config FILE`,
+      1,
+    );
+  }
+  throw new UsageError(`several nodes run here (${answering.join(", ")}); pick one with --socket or --config`);
 }
 
 /** One request line to a node's named pipe (Windows), its answer line back. */
@@ -149,7 +181,7 @@ export const statusCommand = defineCommand({
     if ([args.json, args.prometheus, args.watch].filter(Boolean).length > 1) {
       throw new UsageError("--json, --prometheus and --watch go alone");
     }
-    const path = findSocket(args);
+    const path = await findSocket(args);
     const color = io().color;
     const render = (s: StatusSnapshot) =>
       args.json

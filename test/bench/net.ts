@@ -89,14 +89,31 @@ interface Mesh {
   startToPingMs: number;
 }
 
-function teardown(mesh?: Mesh): void {
-  for (const p of mesh?.procs ?? []) p.kill("SIGKILL");
+/** The mesh running now, for the SIGINT handler. */
+let live: Mesh | undefined;
+
+/**
+ * Stops the nodes as an operator would, with SIGTERM, so each removes its
+ * control socket (the default one in /run/smolmesh, which a killed node
+ * leaves behind), routes and interface; SIGKILL for one still running 5 s
+ * later. Then deletes the namespaces.
+ */
+async function teardown(mesh?: Mesh): Promise<void> {
+  await Promise.all(
+    (mesh?.procs ?? []).map(async (p) => {
+      p.kill("SIGTERM");
+      const exited = await Promise.race([p.exited.then(() => true), Bun.sleep(5000).then(() => false)]);
+      if (!exited) p.kill("SIGKILL");
+      await p.exited;
+    }),
+  );
   for (const ns of NS) sh(["ip", "netns", "del", ns], true);
   if (mesh) rmSync(mesh.dir, { recursive: true, force: true });
+  if (live === mesh) live = undefined;
 }
 
 async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> {
-  teardown();
+  await teardown();
   for (const ns of NS) {
     sh(["ip", "netns", "add", ns]);
     sh(inNs(ns, ["ip", "link", "set", "lo", "up"]));
@@ -139,14 +156,15 @@ async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> 
   }
   const t0 = performance.now();
   const procs = [first, start(1, bin2)];
-  const mesh: Mesh = { pids: procs.map((p) => p.pid), procs, dir, startToPingMs: 0, rssUnderLoadKiB: 0 };
+async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> {
+  await teardown();
   const target = nameToIpv6Text("bench-one");
   const deadline = performance.now() + 30_000;
   for (;;) {
     const r = spawnSync("ip", inNs(NS[1], ["ping", "-n", "-c", "1", "-W", "0.2", target]).slice(1));
     if (r.status === 0) break;
     if (performance.now() > deadline) {
-      teardown(mesh);
+      await teardown(mesh);
       throw new Error(`no ping through the mesh within 30 s (${bin1} / ${bin2})`);
     }
   }
@@ -284,7 +302,7 @@ async function runOnce(bin1: string, bin2: string, kind: LinkKind, into: Results
       add("listener CPU ms per modern handshake", h.listenerCpuMs);
     }
   } finally {
-    teardown(mesh);
+    await teardown(mesh);
   }
 }
 
@@ -302,8 +320,8 @@ if (process.getuid?.() !== 0) {
   console.error("bench: needs root (network namespaces and TUN devices)");
   process.exit(1);
 }
-process.on("SIGINT", () => {
-  teardown();
+process.on("SIGINT", async () => {
+  await teardown(live);
   process.exit(130);
 });
 

@@ -7,12 +7,13 @@
  * Floods and data pass between X and Y through L; L's status shows one
  * link of each generation.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT, run } from "../helpers/binary.ts";
-import { addNamespace, cleanup, firstPing, isRoot, leftovers, link } from "../helpers/netns.ts";
-import { NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { addNamespace, firstPing, link } from "../helpers/netns.ts";
+import { NodeProc } from "../helpers/node-proc.ts";
+import { nodeSuite } from "../helpers/suites.ts";
 
 let X: NodeProc;
 let Y: NodeProc;
@@ -20,7 +21,7 @@ let L: NodeProc;
 let nsX = "";
 let nsY = "";
 
-describe.skipIf(!isRoot)("a SPECK client and a Gimli client through one listener", () => {
+nodeSuite("netns", "a SPECK client and a Gimli client through one listener", () => {
   beforeAll(async () => {
     nsX = addNamespace("gx");
     const nsL = addNamespace("gl");
@@ -55,12 +56,6 @@ describe.skipIf(!isRoot)("a SPECK client and a Gimli client through one listener
     await X.waitLog(/route added: \S+ \(gen-y\)/);
     await Y.waitLog(/route added: \S+ \(gen-x\)/);
   }, 30_000);
-
-  afterAll(async () => {
-    await stopAll();
-    cleanup();
-    expect(leftovers()).toEqual([]);
-  });
 
   test("floods crossed: each client learned the other's name and IPv4 through the listener", async () => {
     await X.waitLog(/route added: 10\.99\.5\.2 via link/);

@@ -8,19 +8,20 @@
  * A reaches C through B for IPv4 and IPv6, and 50 MB over TCP arrive
  * intact (SHA-256 compared).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT } from "../helpers/binary.ts";
-import { addNamespace, cleanup, firstPing, isRoot, leftovers, link } from "../helpers/netns.ts";
-import { NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { addNamespace, firstPing, link } from "../helpers/netns.ts";
+import { NodeProc } from "../helpers/node-proc.ts";
+import { nodeSuite } from "../helpers/suites.ts";
 
 const PORT = 4200;
 let nsA = "";
 let nsB = "";
 let nsC = "";
 
-describe.skipIf(!isRoot)("a line of three TUN nodes", () => {
+nodeSuite("netns", "a line of three TUN nodes", () => {
   beforeAll(async () => {
     nsA = addNamespace("la");
     nsB = addNamespace("lb");
@@ -63,12 +64,6 @@ describe.skipIf(!isRoot)("a line of three TUN nodes", () => {
     await A.waitLog(/route added: \S+ \(line-c\)/);
     await C.waitLog(/route added: \S+ \(line-a\)/);
   }, 30_000);
-
-  afterAll(async () => {
-    await stopAll();
-    cleanup();
-    expect(leftovers()).toEqual([]);
-  });
 
   test("A reaches C through B over IPv6 and IPv4", async () => {
     await firstPing(nsA, nameToIpv6Text("line-c"), 5000);

@@ -18,16 +18,17 @@
  * What Wine cannot show (the real Wintun driver, Windows' own IP stack) is
  * listed in the README.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import ipaddr from "ipaddr.js";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import type { StatusSnapshot } from "../../src/node/status.ts";
 import { ROOT, run } from "../helpers/binary.ts";
 import { ipv4Datagram, ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "../helpers/legacy-peer.ts";
-import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
+import { freePort, NodeProc, waitFor } from "../helpers/node-proc.ts";
+import { nodeSuite } from "../helpers/suites.ts";
 import { loadVectors } from "../helpers/vectors.ts";
-import { WINE, type WineEnv, wineAvailable, wineEnv } from "../helpers/wine.ts";
+import { WINE, type WineEnv, wineEnv } from "../helpers/wine.ts";
 
 const names = loadVectors<{ vectors: { name: string; name_len_bytes: number; ipv6: string }[] }>("name_to_ipv6.json");
 const te = new TextEncoder();
@@ -35,14 +36,10 @@ const te = new TextEncoder();
 const rfc5952 = (name: string) => ipaddr.IPv6.parse(nameToIpv6Text(name)).toRFC5952String();
 let w: WineEnv;
 
-describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
+nodeSuite("wine", "Windows build under Wine", () => {
   beforeAll(async () => {
     w = await wineEnv();
   }, 180_000);
-
-  afterAll(async () => {
-    await stopAll();
-  });
 
   test("name-to-ipv6, version and help print what the Linux build prints", async () => {
     const pick = names.vectors.filter(
@@ -132,18 +129,14 @@ describe.skipIf(!wineAvailable)("Windows build under Wine", () => {
       env: w.env,
       windowsPaths: true,
     });
-    expect(await twin.proc.exited).toBe(1);
+    expect(await twin.exited()).toBe(1);
     expect(twin.log).toContain(`another node is running with control socket ${pipe}`);
     peerL.close();
     peerW.close();
   }, 120_000);
 });
 
-describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double", () => {
-  afterAll(async () => {
-    await stopAll();
-  });
-
+nodeSuite("wine", "Windows TUN node under Wine, Wintun test double", () => {
   test("IP packets cross the Wintun ring both ways, a full ring drains, and iphlpapi gets addresses, MTU and routes, removed on exit", async () => {
     const w = await wineEnv();
     const got: Uint8Array[] = [];
@@ -262,7 +255,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
         windowsPaths: true,
       },
     );
-    expect(await twin.proc.exited).toBe(1);
+    expect(await twin.exited()).toBe(1);
     expect(twin.log).toContain(
       "WintunStartSession smolmesh-wine-tun: Windows error 183 (is another smolmesh running with this adapter?)",
     );
@@ -328,7 +321,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
         windowsPaths: true,
       },
     );
-    expect(await denied.proc.exited).toBe(1);
+    expect(await denied.exited()).toBe(1);
     expect(denied.log).toContain(
       "smolmesh: needs Administrator to create the Wintun adapter; run from an elevated prompt, or set windows_tuntap to false for a relay node",
     );
@@ -342,7 +335,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
         windowsPaths: true,
       },
     );
-    expect(await noAddresses.proc.exited).toBe(1);
+    expect(await noAddresses.exited()).toBe(1);
     expect(noAddresses.log).toContain(
       "smolmesh: needs Administrator to set the Wintun adapter's addresses; run from an elevated prompt, or set windows_tuntap to false for a relay node",
     );
@@ -358,7 +351,7 @@ describe.skipIf(!wineAvailable)("Windows TUN node under Wine, Wintun test double
       [],
       { command: [WINE, w.exe], env: w.env, windowsPaths: true },
     );
-    expect(await missing.proc.exited).toBe(1);
+    expect(await missing.exited()).toBe(1);
     expect(missing.log).toContain(
       "wintun.dll not found at C:\\nowhere\\wintun.dll: download Wintun from https://www.wintun.net",
     );
