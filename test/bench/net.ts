@@ -156,8 +156,8 @@ async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> 
   }
   const t0 = performance.now();
   const procs = [first, start(1, bin2)];
-async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> {
-  await teardown();
+  const mesh: Mesh = { pids: procs.map((p) => p.pid), procs, dir, startToPingMs: 0, rssUnderLoadKiB: 0 };
+  live = mesh;
   const target = nameToIpv6Text("bench-one");
   const deadline = performance.now() + 30_000;
   for (;;) {
