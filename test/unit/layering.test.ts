@@ -18,10 +18,12 @@ const PURE = ["mesh", "crypto", "config", "transport/codec"];
 
 /**
  * Modules protocol code may import besides its own files. node:crypto is
- * for the modern primitives (X25519, ML-KEM, AES-GCM, HKDF): its random
- * functions are refused below, one by one.
+ * for the modern primitives (X25519, AES-GCM, HMAC, SHA-256, scrypt): its
+ * random functions are refused below, one by one. @noble/post-quantum's
+ * ML-KEM draws randomness only when keygen or encapsulate is called
+ * without it; crypto/ml-kem.ts always passes the caller's (checked below).
  */
-const ALLOWED_PACKAGES = new Set(["node:crypto", "ipaddr.js", "zod", "xxhash-wasm"]);
+const ALLOWED_PACKAGES = new Set(["node:crypto", "ipaddr.js", "zod", "xxhash-wasm", "@noble/post-quantum/ml-kem.js"]);
 
 /** Functions of node:crypto that draw random numbers (or keys from them). */
 const NODE_CRYPTO_RANDOM = [
@@ -220,4 +222,17 @@ test("FFI types stay inside platform/ and reactor/", () => {
     )
     .map((f) => relative(SRC, f));
   expect(offences).toEqual([]);
+});
+
+test("ML-KEM is only ever called with the caller's randomness (noble draws its own without it)", () => {
+  const calls = files(SRC).flatMap((f) =>
+    [...readFileSync(f, "utf8").matchAll(/ml_kem768\.(keygen|encapsulate)\(([^)]*)\)/g)].map((m) => ({
+      where: relative(SRC, f),
+      fn: m[1],
+      args: (m[2] ?? "").split(",").filter((a) => a.trim()).length,
+    })),
+  );
+  expect(calls.length).toBeGreaterThanOrEqual(2);
+  const bad = calls.filter((c) => c.args < (c.fn === "keygen" ? 1 : 2));
+  expect(bad).toEqual([]);
 });

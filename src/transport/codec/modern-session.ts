@@ -158,7 +158,7 @@ export class ModernSession implements LinkSession {
   received(n: number, sink: FrameSink): SessionError | undefined {
     if (this.disposed || this.phase === "failed") return undefined;
     this.rxBuf.end += n;
-    const err = this.process(sink);
+    const err = this.consume(sink);
     if (err) {
       this.phase = "failed";
       this.hs?.erase();
@@ -168,7 +168,7 @@ export class ModernSession implements LinkSession {
     return undefined;
   }
 
-  private process(sink: FrameSink): SessionError | undefined {
+  private consume(sink: FrameSink): SessionError | undefined {
     for (;;) {
       if (this.disposed) return undefined;
       const rx = this.rxBuf;
