@@ -13,12 +13,13 @@
  * Each bad peer closes only its own link, with a clear log line on A; B's
  * and C's links stay up throughout.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { ROOT, run } from "../helpers/binary.ts";
 import { LegacyPeer, meshPacket } from "../helpers/legacy-peer.ts";
 import { ModernPeer, modernHello } from "../helpers/modern-peer.ts";
-import { freePort, NodeProc, stopAll, waitFor } from "../helpers/node-proc.ts";
+import { freePort, NodeProc, waitFor } from "../helpers/node-proc.ts";
+import { nodeSuite } from "../helpers/suites.ts";
 
 let A: NodeProc;
 let B: NodeProc;
@@ -45,32 +46,28 @@ async function status(node: NodeProc) {
 
 const upLinks = async (node: NodeProc) => (await status(node)).links.filter((l) => l.state === "up");
 
-beforeAll(async () => {
-  port = await freePort();
-  A = new NodeProc("A", {
-    node_name: "relay-a",
-    transports: [{ type: "tcp_listen", port, keys: ["key-ab", "key-peer"], legacy: true }],
-  });
-  await A.waitLog(/listening on .* \(modern and legacy\)/);
-  B = new NodeProc("B", {
-    node_name: "relay-b",
-    transports: [{ type: "tcp_connect", host: "127.0.0.1", port, key: "key-ab" }],
-  });
-  C = new NodeProc("C", {
-    node_name: "relay-c",
-    transports: [{ type: "legacy_tcp_connect", host: "localhost", port, key: "key-peer", cipher: "gimli" }],
-  });
-  await B.waitLog(/link \d+ up: to 127\.0\.0\.1:\d+ \(node relay-a\), modern/);
-  await C.waitLog(/link \d+ up: to .*, gimli/);
-  // started early: the 10 s handshake deadline runs while the other tests do
-  replayed = LegacyPeer.rawUntilClosed(port, modernHello("key-peer"), 20_000);
-}, 30_000);
+nodeSuite("loopback", "modern links and one port for both protocols", () => {
+  beforeAll(async () => {
+    port = await freePort();
+    A = new NodeProc("A", {
+      node_name: "relay-a",
+      transports: [{ type: "tcp_listen", port, keys: ["key-ab", "key-peer"], legacy: true }],
+    });
+    await A.waitLog(/listening on .* \(modern and legacy\)/);
+    B = new NodeProc("B", {
+      node_name: "relay-b",
+      transports: [{ type: "tcp_connect", host: "127.0.0.1", port, key: "key-ab" }],
+    });
+    C = new NodeProc("C", {
+      node_name: "relay-c",
+      transports: [{ type: "legacy_tcp_connect", host: "localhost", port, key: "key-peer", cipher: "gimli" }],
+    });
+    await B.waitLog(/link \d+ up: to 127\.0\.0\.1:\d+ \(node relay-a\), modern/);
+    await C.waitLog(/link \d+ up: to .*, gimli/);
+    // started early: the 10 s handshake deadline runs while the other tests do
+    replayed = LegacyPeer.rawUntilClosed(port, modernHello("key-peer"), 20_000);
+  }, 30_000);
 
-afterAll(async () => {
-  await stopAll();
-});
-
-describe("modern links and one port for both protocols", () => {
   test("A shows a modern link from relay-b (by name, with key age) and a Gimli link", async () => {
     await A.waitLog(/link \d+ up: from 127\.0\.0\.1:\d+ \(node relay-b\), modern/);
     await A.waitLog(/link \d+ up: from .*, gimli/);

@@ -13,12 +13,13 @@
  * Pings cross every pair through mix-l, IPv6 and IPv4; mix-l's status shows
  * three modern-or-legacy links by protocol.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { ROOT, run } from "../helpers/binary.ts";
-import { addNamespace, cleanup, firstPing, isRoot, leftovers, link } from "../helpers/netns.ts";
-import { NodeProc, stopAll } from "../helpers/node-proc.ts";
+import { addNamespace, firstPing, link } from "../helpers/netns.ts";
+import { NodeProc } from "../helpers/node-proc.ts";
+import { nodeSuite } from "../helpers/suites.ts";
 
 const PORT = 4600;
 let nsA = "";
@@ -26,7 +27,7 @@ let nsB = "";
 let nsO = "";
 let L: NodeProc;
 
-describe.skipIf(!isRoot)("modern and legacy links in one mesh", () => {
+nodeSuite("netns", "modern and legacy links in one mesh", () => {
   beforeAll(async () => {
     nsA = addNamespace("ma");
     const nsL = addNamespace("ml");
@@ -67,12 +68,6 @@ describe.skipIf(!isRoot)("modern and legacy links in one mesh", () => {
       for (const o of others) await n.waitLog(new RegExp(`route added: \\S+ \\(${o}\\)`), 15_000);
     }
   }, 60_000);
-
-  afterAll(async () => {
-    await stopAll();
-    cleanup();
-    expect(leftovers()).toEqual([]);
-  });
 
   test("the listener holds two modern links (named) and one legacy link", async () => {
     const r = await run([
