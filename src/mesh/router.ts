@@ -370,8 +370,11 @@ export class Router {
     let kind: RouteKind = "name";
     let name: string | undefined;
     let verdict: ClaimVerdict = "accept";
+    /** A name not cached yet: cached once its flood is accepted (a flood of refused names must not churn the cache). */
+    let newName: NameInfo | undefined;
     if (cmd === CMD_NAME) {
-      const info = this.nameInfo(b, body, bodyLen);
+      let info = this.names.find(b, body, bodyLen);
+      if (info === undefined) info = newName = this.decodeName(b, body, bodyLen);
       if (info !== undefined) {
         // the cached name and key: routes keep the same strings, not one
         // more of each per flood (and equal keys compare by identity)
@@ -417,6 +420,7 @@ export class Router {
       }
       this.report(u, route as Route, link);
     }
+    if (newName !== undefined) this.names.add(newName);
     this.floods.add(h, now, link, route ? this.table.tagOf(route) : -1);
     this.counters.floodsAccepted++;
     for (const l of this.links) {
@@ -471,8 +475,13 @@ export class Router {
   }
 
   /** A name flood's name, address and key (undefined: not UTF-8). */
+  /** The name at b[off, off+len): cached, or decoded and cached now. */
   private nameInfo(b: Uint8Array, off: number, len: number): NameInfo | undefined {
-    return this.names.find(b, off, len) ?? this.learnName(b, off, len);
+    const found = this.names.find(b, off, len);
+    if (found !== undefined) return found;
+    const info = this.decodeName(b, off, len);
+    if (info !== undefined) this.names.add(info);
+    return info;
   }
 
   /** The route key a flood announces (undefined: a body that announces none). */
@@ -485,7 +494,8 @@ export class Router {
   }
 
   /** A name flood's name not in the cache: decoded, derived and cached (undefined: not UTF-8). */
-  private learnName(b: Uint8Array, off: number, len: number): NameInfo | undefined {
+  /** The name's string, address and key (undefined: not UTF-8); not cached. */
+  private decodeName(b: Uint8Array, off: number, len: number): NameInfo | undefined {
     let name: string;
     try {
       name = utf8.decode(b.subarray(off, off + len));
@@ -493,9 +503,7 @@ export class Router {
       return undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
     }
     const ipv6 = this.cfg.nameToIpv6(name);
-    const info = { name, utf8: b.slice(off, off + len), ipv6, key: keyOf(ipv6) };
-    this.names.add(info);
-    return info;
+    return { name, utf8: b.slice(off, off + len), ipv6, key: keyOf(ipv6) };
   }
 
   private receiveData(link: number, b: Uint8Array, off: number, len: number, now: number): void {

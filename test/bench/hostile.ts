@@ -195,8 +195,11 @@ async function names(): Promise<Row> {
     ],
     { stdout: "pipe", stderr: "inherit" },
   );
+  const timeline: number[] = [];
   const sampler = setInterval(() => {
-    peak = Math.max(peak, kib(relay.pid, "VmRSS"));
+    const now = kib(relay.pid, "VmRSS");
+    peak = Math.max(peak, now);
+    if (timeline.length < 10 * (SECONDS + 10)) timeline.push(now);
   }, 100);
   const seconds = Number((await new Response(flooder.stdout).text()).trim());
   clearInterval(sampler);
@@ -207,6 +210,10 @@ async function names(): Promise<Row> {
     attack: `${NAMES.toLocaleString("en")} new names in ${seconds.toFixed(0)} s from one key holder`,
     "relay RSS before (MiB)": +(before / 1024).toFixed(1),
     "relay RSS at most, sampled every 100 ms (MiB)": +(peak / 1024).toFixed(1),
+    "relay RSS every 5 s (MiB)": timeline
+      .filter((_, i) => i % 50 === 49)
+      .map((k) => (k / 1024).toFixed(0))
+      .join(" "),
     "routes held": s.routes.length,
     "dropped: rate / cap": `${s.router.destinationsRateLimited} / ${s.router.destinationsFull}`,
     "relay log lines": lines,
