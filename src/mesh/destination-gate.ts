@@ -30,8 +30,11 @@ export class DestinationGate {
 
   constructor(readonly limits: DestinationLimits = DEFAULT_DESTINATION_LIMITS) {}
 
-  /** May `link` introduce one new destination now, with `held` destinations known? */
-  admit(link: number, held: number, now: number): GateRefusal | undefined {
+  /**
+   * May `link` introduce one new destination now, with `held` destinations
+   * known? With `take` false it only asks (no allowance is used).
+   */
+  admit(link: number, held: number, now: number, take = true): GateRefusal | undefined {
     if (held >= this.limits.max) return "full";
     let b = this.buckets.get(link);
     if (b === undefined) {
@@ -42,7 +45,7 @@ export class DestinationGate {
       b.at = now;
     }
     if (b.tokens < 1) return "rate";
-    b.tokens--;
+    if (take) b.tokens--;
     return undefined;
   }
 

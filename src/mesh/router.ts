@@ -83,6 +83,11 @@ export interface RouterConfig {
   ipv4: Uint8Array[];
   /** Node name -> IPv6 (the SPECK derivation). */
   nameToIpv6: (name: string) => Uint8Array;
+  /**
+   * The same on the name's UTF-8 bytes (default: decode, then
+   * `nameToIpv6`): a flood the router will drop is never decoded.
+   */
+  nameBytesToIpv6?: (utf8: Uint8Array) => Uint8Array;
   hash: PacketHash;
   /** Uniform in [0, 1). */
   random: () => number;
@@ -176,6 +181,7 @@ export const ROUTE_HOLD_MS = 2;
  */
 export const ROUTE_STALE_MS = 30_000;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const lossyUtf8 = new TextDecoder("utf-8");
 const NAME_CACHE_MAX = 4096;
 
 export class Router {
@@ -206,6 +212,7 @@ export class Router {
   readonly claims: ClaimFilter;
   /** How many destinations, and how fast per link. */
   readonly gate: DestinationGate;
+  private readonly nameBytesToIpv6: (utf8: Uint8Array) => Uint8Array;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -222,6 +229,8 @@ export class Router {
     this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
     this.claims = cfg.claims ?? new ClaimFilter();
     this.gate = new DestinationGate(cfg.destinations);
+    // not UTF-8: some address no route has (such a name never makes one), so the flood is dropped
+    this.nameBytesToIpv6 = cfg.nameBytesToIpv6 ?? ((u) => cfg.nameToIpv6(lossyUtf8.decode(u)));
     this.claims.addOwn(cfg.ipv6);
     for (const a of cfg.ipv4) this.claims.addOwn(a);
   }
@@ -374,6 +383,15 @@ export class Router {
     let newName: NameInfo | undefined;
     if (cmd === CMD_NAME) {
       let info = this.names.find(b, body, bodyLen);
+      if (info === undefined) {
+        // a name this link may not introduce now is dropped before it is
+        // decoded, unless its destination is known (known ones always take newer floods)
+        const refused = this.gate.admit(link, this.table.size, now, false);
+        if (refused !== undefined && !this.table.get(keyOf(this.nameBytesToIpv6(b.subarray(body, body + bodyLen))))) {
+          this.dropNew(link, refused);
+          return;
+        }
+      }
       if (info === undefined) info = newName = this.decodeName(b, body, bodyLen);
       if (info !== undefined) {
         // the cached name and key: routes keep the same strings, not one
@@ -408,11 +426,7 @@ export class Router {
       } else {
         const limited = this.gate.admit(link, this.table.size, now);
         if (limited !== undefined) {
-          // not remembered as seen: a flood this link may not introduce must not
-          // push floods the filter does hold out of it
-          if (limited === "full") this.counters.destinationsFull++;
-          else this.counters.destinationsRateLimited++;
-          this.out.limited?.(link, limited);
+          this.dropNew(link, limited);
           return;
         }
         u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
@@ -426,6 +440,17 @@ export class Router {
     for (const l of this.links) {
       if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
     }
+  }
+
+  /**
+   * A flood for a new destination the gate refuses: counted and reported,
+   * not remembered as seen (a flood this link may not introduce must not
+   * push floods the filter does hold out of it), not forwarded.
+   */
+  private dropNew(link: number, why: GateRefusal): void {
+    if (why === "full") this.counters.destinationsFull++;
+    else this.counters.destinationsRateLimited++;
+    this.out.limited?.(link, why);
   }
 
   private refuse(link: number, reason: ClaimRefusal, ip: Uint8Array, name: string | undefined): void {

@@ -18,7 +18,7 @@ import {
 import { gimli } from "../crypto/gimli-wasm.ts";
 import { sharedHeap } from "../crypto/heap.ts";
 import { linkPsk } from "../crypto/link-psk.ts";
-import { speck } from "../crypto/speck-wasm.ts";
+import { speck, speckWasm } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
 import type { GateRefusal } from "../mesh/destination-gate.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
@@ -103,6 +103,7 @@ export class MeshNode implements RouterOutput {
         ipv6: this.addresses[0] as Uint8Array,
         ipv4: this.addresses.slice(1),
         nameToIpv6,
+        nameBytesToIpv6: (u) => speckWasm().nameToIpv6(u),
         hash,
         random: Math.random,
         hasTun: wantsTun(config, process.platform),

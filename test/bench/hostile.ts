@@ -60,6 +60,7 @@ function relayNode(port: number, name = "bench-relay"): NodeProc {
 }
 
 async function relayStatus(n: NodeProc): Promise<{
+  node: { memory: { rssBytes: number; heapBytes: number } };
   routes: unknown[];
   router: Record<string, number>;
   handshakes: { pending: number; displaced: number };
@@ -214,6 +215,7 @@ async function names(): Promise<Row> {
       .filter((_, i) => i % 50 === 49)
       .map((k) => (k / 1024).toFixed(0))
       .join(" "),
+    "relay JavaScript heap at the end (MiB)": +(s.node.memory.heapBytes / 1048576).toFixed(1),
     "routes held": s.routes.length,
     "dropped: rate / cap": `${s.router.destinationsRateLimited} / ${s.router.destinationsFull}`,
     "relay log lines": lines,

@@ -79,6 +79,7 @@ export function makeRouter(
     routeHoldMs?: number;
     claims?: ClaimFilter;
     destinations?: DestinationLimits;
+    nameCacheSize?: number;
   } = {},
 ) {
   const out = new Recorder();
@@ -95,6 +96,7 @@ export function makeRouter(
       routeHoldMs: opts.routeHoldMs,
       claims: opts.claims,
       destinations: opts.destinations,
+      nameCacheSize: opts.nameCacheSize,
     },
     out,
   );

@@ -66,4 +66,25 @@ describe("the router under a flood of new names", () => {
     receive(2, flood("n-1999", now - 1000), now);
     expect([...router.table.values()].some((r) => r.name === "n-1999")).toBe(true);
   });
+
+  test("past its allowance a link's new names are dropped undecoded, but its floods for known ones still count", async () => {
+    // no name cache: every name flood takes the path that checks the allowance before decoding
+    const { router, out } = makeRouter(await loadPacketHash(), {
+      destinations: { max: 100, burst: 1, perSecond: 0 },
+      nameCacheSize: 0,
+    });
+    const T = 1_800_000_000_000;
+    const receive = (name: string, ts: number) => {
+      const p = buildPacket(ts, CMD_NAME, new TextEncoder().encode(name));
+      router.receive(1, p, 0, p.length, ts);
+    };
+    router.linkUp(1, T);
+    receive("first", T);
+    receive("second", T + 1);
+    receive("first", T + 2);
+    const names = [...router.table.values()].map((r) => `${r.name}@${r.ts - T}`);
+    expect(names).toEqual(["first@2"]);
+    expect(router.counters.destinationsRateLimited).toBe(1);
+    expect(out.limits).toEqual(["1:rate"]);
+  });
 });
