@@ -16,7 +16,7 @@ export interface DestinationLimits {
   perSecond: number;
 }
 
-export const DEFAULT_DESTINATION_LIMITS: DestinationLimits = { max: 65_536, burst: 8192, perSecond: 200 };
+export const DEFAULT_DESTINATION_LIMITS: DestinationLimits = { max: 65_536, burst: 8192, perSecond: 100 };
 
 export type GateRefusal = "full" | "rate";
 
