@@ -13,6 +13,7 @@ import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import type { StatusSnapshot } from "../../src/node/status.ts";
 import { asUser } from "./as-user.ts";
 import { ROOT } from "./binary.ts";
 
@@ -117,6 +118,21 @@ export class NodeProc {
   /** Waits for the process to exit; its exit code. Everything it printed is in `log` by then. */
   async exited(): Promise<number> {
     return await this.proc.exited;
+  }
+
+  /** The node's `smolmesh status --json`, through the CLI of this source tree; throws when it fails. */
+  async status(): Promise<StatusSnapshot> {
+    const proc = Bun.spawn(
+      [process.execPath, join(ROOT, "src/cli/main.ts"), "status", "--socket", this.controlSocket, "--json"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    const [out, err, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    if (code !== 0) throw new Error(`status of ${this.name} failed (${code}): ${err}`);
+    return JSON.parse(out) as StatusSnapshot;
   }
 
   get pid(): number {

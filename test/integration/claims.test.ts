@@ -49,17 +49,11 @@ const nodeB = () =>
     { netns: nsB },
   );
 
-async function status(node: NodeProc): Promise<StatusSnapshot> {
-  const r = await run([...CLI, "status", "--socket", node.controlSocket, "--json"]);
-  if (r.code !== 0) throw new Error(`status of ${node.name} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as StatusSnapshot;
-}
-
 /** Polls `node`'s status until `cond` holds (each poll runs the CLI: a few per second). */
 async function statusUntil(node: NodeProc, cond: (s: StatusSnapshot) => boolean, ms: number, what: string) {
   const deadline = performance.now() + ms;
   for (;;) {
-    const s = await status(node);
+    const s = await node.status();
     if (cond(s)) return s;
     if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
   }
@@ -166,7 +160,7 @@ describe.skipIf(!isRoot)("a key holder claims the internet and a node's own link
   }, 40_000);
 
   test("B's link drops and comes back while mallory keeps claiming B's address", async () => {
-    const before = (await status(A)).router.claimsUnderlay;
+    const before = (await A.status()).router.claimsUnderlay;
     expect(await B.stop("SIGTERM")).toBe(0);
     await A.waitLog(/link \d+ down \(10\.75\.0\.2:\d+\)/, 10_000);
     // two more rounds while B is away: the address of a link that is gone stays protected

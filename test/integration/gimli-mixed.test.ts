@@ -8,9 +8,7 @@
  * link of each generation.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
-import { ROOT, run } from "../helpers/binary.ts";
 import { addNamespace, firstPing, link } from "../helpers/netns.ts";
 import { NodeProc } from "../helpers/node-proc.ts";
 import { nodeSuite } from "../helpers/suites.ts";
@@ -69,15 +67,7 @@ nodeSuite("netns", "a SPECK client and a Gimli client through one listener", () 
   });
 
   test("the listener's status shows one link of each generation", async () => {
-    const r = await run([
-      process.execPath,
-      join(ROOT, "src/cli/main.ts"),
-      "status",
-      "--socket",
-      L.controlSocket,
-      "--json",
-    ]);
-    const s = JSON.parse(r.stdout);
-    expect(s.links.map((l: { protocol: string }) => l.protocol).sort()).toEqual(["gimli", "speck"]);
+    const s = await L.status();
+    expect(s.links.map((l) => l.protocol).sort()).toEqual(["gimli", "speck"]);
   });
 });

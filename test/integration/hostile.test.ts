@@ -14,9 +14,7 @@
  * machine.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
 import type { Socket } from "bun";
-import { ROOT, run } from "../helpers/binary.ts";
 import { LegacyPeer, meshPacket } from "../helpers/legacy-peer.ts";
 import { ModernPeer } from "../helpers/modern-peer.ts";
 import { freePort, NodeProc, waitFor } from "../helpers/node-proc.ts";
@@ -24,23 +22,6 @@ import { nodeSuite } from "../helpers/suites.ts";
 
 let relay: NodeProc;
 let port = 0;
-
-async function status(node: NodeProc) {
-  const r = await run([
-    process.execPath,
-    join(ROOT, "src/cli/main.ts"),
-    "status",
-    "--socket",
-    node.controlSocket,
-    "--json",
-  ]);
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as {
-    handshakes: { pending: number; displaced: number };
-    routes: unknown[];
-    router: Record<string, number>;
-  };
-}
 
 nodeSuite("loopback", "hostile peers against a relay", () => {
   beforeAll(async () => {
@@ -75,7 +56,7 @@ nodeSuite("loopback", "hostile peers against a relay", () => {
         );
       }
       await waitFor(() => opened.filter((s) => s.data.closedAt).length >= 192, 10_000, "192 connections to give way");
-      const s = await status(relay);
+      const s = await relay.status();
       expect(s.handshakes.pending).toBeLessThanOrEqual(8);
       expect(s.handshakes.displaced).toBeGreaterThanOrEqual(192);
       await relay.waitLog(/link from 127\.0\.0\.1:\d+ refused: gave way to a newer connection from the same address/);
@@ -126,7 +107,7 @@ nodeSuite("loopback", "hostile peers against a relay", () => {
       // data between the good peers crosses the relay while it refuses the flood
       b.announce("good-b");
       await a.until(() => a.received(0, "good-b").length > 0, 10_000, "good-b's flood at good-a");
-      const s = await status(small);
+      const s = await small.status();
       const learned = (s.routes as { name: string | null }[]).filter((r) => r.name?.startsWith("flood-")).length;
       // the burst, plus the rate for the time the flood took (a generous bound), never more than the cap
       expect(learned).toBeGreaterThanOrEqual(500);

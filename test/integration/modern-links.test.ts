@@ -14,8 +14,6 @@
  * and C's links stay up throughout.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import { ROOT, run } from "../helpers/binary.ts";
 import { LegacyPeer, meshPacket } from "../helpers/legacy-peer.ts";
 import { ModernPeer, modernHello } from "../helpers/modern-peer.ts";
 import { freePort, NodeProc, waitFor } from "../helpers/node-proc.ts";
@@ -28,23 +26,7 @@ let port = 0;
 /** A replayed modern hello that will never be confirmed, and when it was sent. */
 let replayed: Promise<number>;
 
-async function status(node: NodeProc) {
-  const r = await run([
-    process.execPath,
-    join(ROOT, "src/cli/main.ts"),
-    "status",
-    "--socket",
-    node.controlSocket,
-    "--json",
-  ]);
-  expect(r.code).toBe(0);
-  return JSON.parse(r.stdout) as {
-    links: { id: number; state: string; protocol: string | null; peerName: string | null; keys: object | null }[];
-    routes: { name: string | null; nextHop: number | null }[];
-  };
-}
-
-const upLinks = async (node: NodeProc) => (await status(node)).links.filter((l) => l.state === "up");
+const upLinks = async (node: NodeProc) => (await node.status()).links.filter((l) => l.state === "up");
 
 nodeSuite("loopback", "modern links and one port for both protocols", () => {
   beforeAll(async () => {

@@ -14,9 +14,7 @@
  * three modern-or-legacy links by protocol.
  */
 import { beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
-import { ROOT, run } from "../helpers/binary.ts";
 import { addNamespace, firstPing, link } from "../helpers/netns.ts";
 import { NodeProc } from "../helpers/node-proc.ts";
 import { nodeSuite } from "../helpers/suites.ts";
@@ -70,15 +68,7 @@ nodeSuite("netns", "modern and legacy links in one mesh", () => {
   }, 60_000);
 
   test("the listener holds two modern links (named) and one legacy link", async () => {
-    const r = await run([
-      process.execPath,
-      join(ROOT, "src/cli/main.ts"),
-      "status",
-      "--socket",
-      L.controlSocket,
-      "--json",
-    ]);
-    const s = JSON.parse(r.stdout) as { links: { protocol: string; peerName: string | null }[] };
+    const s = await L.status();
     expect(s.links.map((l) => `${l.protocol}:${l.peerName ?? "-"}`).sort()).toEqual([
       "modern:mix-a",
       "modern:mix-b",
