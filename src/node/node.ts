@@ -163,12 +163,11 @@ export class MeshNode implements RouterOutput {
       }
     }
     const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
-      admit: (peer) => this.admit(peer),
       accepted: (fd, peer) => {
+        this.makeRoom(peer);
         const link = this.openLink(fd, peer, "in", session());
         this.pending.add(link, sourceKey(peer.ip));
       },
-      refused: () => {},
       error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
     });
     this.listeners.push(l);
@@ -232,7 +231,7 @@ export class MeshNode implements RouterOutput {
    * holds its share of the pending handshakes, or the table is full, the
    * oldest pending one (of that address, else of anyone) gives way.
    */
-  private admit(peer: SocketAddress): boolean {
+  private makeRoom(peer: SocketAddress): void {
     const source = sourceKey(peer.ip);
     const victim = this.pending.displaced(source);
     if (victim) {
@@ -244,7 +243,6 @@ export class MeshNode implements RouterOutput {
           : `gave way to a newer connection (${this.limits.pending.max} handshakes pending, the most at once)`,
       );
     }
-    return true;
   }
 
   private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {

@@ -1,17 +1,15 @@
 /**
  * One listen transport (modern or legacy): accepts connections and hands
- * each to the node, which decides whether it may start a handshake
- * (node.ts: the pending handshakes are shared fairly, see pending.ts).
+ * each to the node. Every connection starts its handshake: the node makes
+ * room by closing the oldest pending one where an address or the table is
+ * at its limit (pending.ts), so accepting never refuses.
  */
 import { formatSocketAddress } from "../addr/format.ts";
 import type { NetApi, SocketAddress } from "../reactor/net-api.ts";
 import { READ, type Reactor, type Registration } from "../reactor/reactor.ts";
 
 export interface ListenerEvents {
-  /** Whether a handshake with `peer` may start now. */
-  admit(peer: SocketAddress): boolean;
   accepted(fd: number, peer: SocketAddress): void;
-  refused(peer: SocketAddress): void;
   error(message: string): void;
 }
 
@@ -19,7 +17,6 @@ export class Listener {
   private readonly fd: number;
   private readonly reg: Registration;
   accepted = 0;
-  refused = 0;
 
   constructor(
     readonly bind: SocketAddress,
@@ -50,12 +47,6 @@ export class Listener {
         return;
       }
       if (!c) return;
-      if (!this.events.admit(c.peer)) {
-        this.net.close(c.fd);
-        this.refused++;
-        this.events.refused(c.peer);
-        continue;
-      }
       this.accepted++;
       this.events.accepted(c.fd, c.peer);
     }

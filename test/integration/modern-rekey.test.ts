@@ -74,11 +74,9 @@ test("hundreds of rekeys each way under traffic lose and reorder nothing", async
     else reactor.after(1, pump);
   };
   const listener = new Listener({ ip: LOOPBACK, port: 0 }, reactor, linuxNet, {
-    admit: () => true,
     accepted: (fd, peer) => {
       lis.link = new Link(1, "in", peer, "in", fd, session("listen"), reactor, linuxNet, heap, events(lis), timing);
     },
-    refused: () => {},
     error: (m) => {
       throw new Error(m);
     },
