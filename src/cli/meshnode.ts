@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
+import { parseHostPort } from "../config/host-port.ts";
 import { parseConfig } from "../config/load.ts";
 import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
@@ -9,12 +10,14 @@ import { loadPacketHash } from "../mesh/packet-hash.ts";
 import { PipeControlServer, pipeIsLive } from "../node/control-pipe.ts";
 import { ControlServer, type Handler, socketIsLive } from "../node/control-server.ts";
 import { type Level, Logger } from "../node/log.ts";
+import { type MetricsServer, openMetrics } from "../node/metrics-server.ts";
 import { MeshNode } from "../node/node.ts";
 import { snapshot } from "../node/status.ts";
 import { currentPlatform, type Platform, PrivilegeError } from "../platform/index.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs, UsageError } from "./_usage-error.ts";
 import { keyFileWarning } from "./keys.ts";
+import { renderPrometheus } from "./status-render.ts";
 import { VERSION_TEXT } from "./version.ts";
 
 /** A failure that ends the command with this exit code and message. */
@@ -76,6 +79,7 @@ export const meshnodeCommand = defineCommand({
       `node ${config.node_name} (${nameToIpv6Text(config.node_name)}) starting${wantsTun(config, process.platform) ? "" : " as a relay"} on ${platform.name}`,
     );
     let control: { close(): void } | undefined;
+    let metrics: MetricsServer | undefined;
     // a second node with this config would take over the first one's TUN
     // device or adapter and remove its addresses when it gave up: refuse
     // before touching anything (and again when binding, for a race)
@@ -86,6 +90,11 @@ export const meshnodeCommand = defineCommand({
     try {
       node.start();
       control = await openControl(config, node, platform, log, startedAt);
+      const at = config.metrics_listen === undefined ? undefined : parseHostPort(config.metrics_listen);
+      if (at) {
+        metrics = openMetrics(at, () => renderPrometheus(snapshot(node, VERSION_TEXT, startedAt)));
+        log.info(`metrics on http://${config.metrics_listen}/metrics`);
+      }
     } catch (e) {
       node.stop();
       if (e instanceof PrivilegeError) throw new ExitError(e.message, 1);
@@ -96,6 +105,8 @@ export const meshnodeCommand = defineCommand({
       platform.notify("STOPPING=1");
       control?.close();
       control = undefined;
+      metrics?.close();
+      metrics = undefined;
       node.stop();
     };
     process.on("SIGINT", () => stop("SIGINT"));

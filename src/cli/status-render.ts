@@ -197,6 +197,12 @@ export function renderPrometheus(s: StatusSnapshot): string {
     per((l) => l.dataDropped + l.controlDropped),
   );
   metric(
+    "smolmesh_link_up_seconds",
+    "gauge",
+    "Seconds since the link came up (or since its connection opened, while its handshake runs).",
+    per((l) => l.uptimeS),
+  );
+  metric(
     "smolmesh_link_queued_bytes",
     "gauge",
     "Bytes waiting to be written to a link.",

@@ -10,6 +10,7 @@ import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { DEFAULT_DESTINATION_LIMITS } from "../mesh/destination-gate.ts";
 import { acceptIpv4, acceptIpv6 } from "./accept-ranges.ts";
+import { parseHostPort } from "./host-port.ts";
 
 const port = z
   .number({ error: "a port number (an integer from 1 to 65535)" })
@@ -116,6 +117,13 @@ export const configSchema = z
     accept_ipv4: acceptIpv4,
     /** Default: fd00::/8, where every name-derived address lies. */
     accept_ipv6: acceptIpv6,
+    /** Serve GET /metrics (Prometheus text) on this address, e.g. "127.0.0.1:9464" (default: off). */
+    metrics_listen: z
+      .string({ error: 'an address and port like "127.0.0.1:9464" or "[::1]:9464"' })
+      .refine((s) => parseHostPort(s) !== undefined, {
+        error: 'an IP address and port like "127.0.0.1:9464" or "[::1]:9464"',
+      })
+      .optional(),
     /** Destinations (routes) the node holds at most; floods for new ones past it are dropped. */
     max_destinations: count("a number of destinations", 1).default(DEFAULT_DESTINATION_LIMITS.max),
     /** New destinations one link may introduce at once (a node joining a mesh learns it through one link). */
