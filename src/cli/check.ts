@@ -21,6 +21,7 @@ export const checkCommand = defineCommand({
         `  ${wantsTun(c, process.platform) ? `TUN ${tunName(c)}, mtu ${c.mtu}` : "relay (no TUN)"}\n` +
         (c.transports.length ? c.transports.map((t) => `  ${describeTransport(t)}\n`).join("") : "  no links\n") +
         `  control socket: ${controlSocketPath(c) ?? "none"}\n` +
+        (c.metrics_listen ? `  metrics: http://${c.metrics_listen}/metrics\n` : "") +
         `  floods may claim: IPv4 in ${claims.acceptIpv4.join(", ") || "nothing"}; IPv6 in ${claims.acceptIpv6.join(", ") || "nothing"}\n` +
         `    (never loopback, link-local, multicast, broadcast, unspecified or IPv4-mapped addresses, this node's own, or those its links run over)\n`,
     );
