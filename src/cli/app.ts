@@ -15,6 +15,7 @@ import { checkCommand } from "./check.ts";
 import { demoCommand } from "./demo.ts";
 import { makeKeyCommand } from "./keys.ts";
 import { ExitError, meshnodeCommand } from "./meshnode.ts";
+import { reloadCommand } from "./reload.ts";
 import { statusCommand } from "./status.ts";
 
 export const VERSION: string = VERSION_TEXT;
@@ -22,6 +23,7 @@ export const VERSION: string = VERSION_TEXT;
 const subCommands: Record<string, CommandDef> = {
   meshnode: meshnodeCommand as CommandDef,
   status: statusCommand as CommandDef,
+  reload: reloadCommand as CommandDef,
   check: checkCommand as CommandDef,
   demo: demoCommand as CommandDef,
   "name-to-ipv6": nameToIpv6Command as CommandDef,

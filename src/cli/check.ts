@@ -1,9 +1,9 @@
 /** `smolmesh check CONFIG`: validate a config without starting anything. */
 import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
-import { type Config, controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
+import { controlSocketPath, tunName, wantsTun } from "../config/schema.ts";
 import { ClaimFilter } from "../mesh/claim-filter.ts";
-import { formatEndpoint } from "../transport/endpoint.ts";
+import { describeTransport } from "../node/describe.ts";
 import { io } from "./_io.ts";
 import { noExtraArgs } from "./_usage-error.ts";
 import { readKeyedConfig } from "./meshnode.ts";
@@ -27,17 +27,3 @@ export const checkCommand = defineCommand({
     );
   },
 });
-
-function describeTransport(t: Config["transports"][number]): string {
-  const keys = (n: number) => `${n} key${n === 1 ? "" : "s"}`;
-  switch (t.type) {
-    case "tcp_listen":
-      return `listen on ${formatEndpoint(t.bind, t.port)}: modern${t.legacy ? " and legacy" : ""}, ${keys(t.keys.length)}`;
-    case "tcp_connect":
-      return `connect to ${formatEndpoint(t.host, t.port)}: modern`;
-    case "legacy_tcp_listen":
-      return `listen on ${formatEndpoint(t.bind, t.port)}: legacy (SPECK and Gimli), ${keys(t.keys.length)}`;
-    case "legacy_tcp_connect":
-      return `connect to ${formatEndpoint(t.host, t.port)}: legacy (${t.cipher === "gimli" ? "Gimli" : "SPECK"})`;
-  }
-}

@@ -89,7 +89,7 @@ export const meshnodeCommand = defineCommand({
     }
     try {
       node.start();
-      control = await openControl(config, node, platform, log, startedAt);
+      control = await openControl(config, node, platform, log, startedAt, () => reload(args.config, node, log));
       const at = config.metrics_listen === undefined ? undefined : parseHostPort(config.metrics_listen);
       if (at) {
         metrics = openMetrics(at, () => renderPrometheus(snapshot(node, VERSION_TEXT, startedAt)));
@@ -111,11 +111,51 @@ export const meshnodeCommand = defineCommand({
     };
     process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGTERM", () => stop("SIGTERM"));
+    if (process.platform !== "win32") {
+      process.on("SIGHUP", () => {
+        try {
+          reload(args.config, node, log);
+        } catch (e) {
+          log.error(`internal error: ${(e as Error).stack ?? e}`);
+        }
+      });
+    }
     platform.notify("READY=1");
     await node.run();
     log.info("stopped");
   },
 });
+
+export interface ReloadResult {
+  applied: string[];
+  restart: string[];
+}
+
+/**
+ * Reads and checks the config file again and applies it (SIGHUP, `smolmesh
+ * reload`). A config with an error is refused with the messages `check`
+ * prints, and the node keeps running on the one it has.
+ */
+function reload(path: string, node: MeshNode, log: Logger): ReloadResult | { refused: string } {
+  const refuse = (msg: string) => {
+    log.error(`reload refused, still running on the old config:\n${msg}`);
+    return { refused: msg };
+  };
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return refuse(`cannot read config ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const result = parseConfig(text);
+  if (!result.ok) return refuse(result.errors.map((e) => `${path}: ${e}`).join("\n"));
+  const r = node.reconfigure(result.config, log);
+  for (const w of result.warnings) log.warn(`reload: ${path}: ${w}`);
+  for (const a of r.applied) log.info(`reload: ${a}`);
+  for (const x of r.restart) log.warn(`reload: ${x}`);
+  if (r.applied.length + r.restart.length === 0) log.info("reload: nothing changed");
+  return r;
+}
 
 /** Whether a live node answers on the control socket or pipe at `path`. */
 function controlInUse(path: string): Promise<boolean> {
@@ -134,12 +174,18 @@ async function openControl(
   platform: Platform,
   log: Logger,
   startedAt: number,
+  reloadConfig: () => ReloadResult | { refused: string },
 ): Promise<{ close(): void } | undefined> {
   const path = controlSocketPath(config);
   if (!path) return undefined;
   const handle: Handler = (req) => {
     if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);
-    throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status")`);
+    if (req === "reload") {
+      const r = reloadConfig();
+      if ("refused" in r) throw new Error(r.refused);
+      return r;
+    }
+    throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status" and "reload")`);
   };
   try {
     const server =

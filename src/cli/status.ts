@@ -68,10 +68,10 @@ export async function findSocket(args: { socket?: string; config?: string }, run
 }
 
 /** One request line to a node's named pipe (Windows), its answer line back. */
-function askPipe(path: string, timeoutMs: number): Promise<string> {
+function askPipe(path: string, request: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = "";
-    const c = connect(path, () => c.write("status\n"));
+    const c = connect(path, () => c.write(`${request}\n`));
     const timer = setTimeout(() => {
       c.destroy();
       reject(new Error(`no answer from ${path} within ${timeoutMs / 1000} s`));
@@ -91,18 +91,25 @@ function askPipe(path: string, timeoutMs: number): Promise<string> {
   });
 }
 
-function replyOf(text: string): StatusSnapshot {
-  const reply = JSON.parse(text) as StatusSnapshot | { error: string };
-  if ("error" in reply) throw new Error(reply.error);
-  return reply;
+/** The node's answer, or its error as an ExitError (a request it refused, such as a reload with a bad config). */
+function replyOf<T>(text: string): T {
+  const reply = JSON.parse(text) as T | { error: string };
+  if (reply !== null && typeof reply === "object" && "error" in reply) throw new ExitError(reply.error, 1);
+  return reply as T;
 }
 
 /** Asks the node at `path` for its status. */
-export async function fetchStatus(path: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+export function fetchStatus(path: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  return askNode<StatusSnapshot>(path, "status", timeoutMs);
+}
+
+/** Sends one request line to the node at `path` and returns its answer. */
+export async function askNode<T>(path: string, request: string, timeoutMs = 5000): Promise<T> {
   if (WINDOWS) {
     try {
-      return replyOf(await askPipe(path, timeoutMs));
+      return replyOf<T>(await askPipe(path, request, timeoutMs));
     } catch (e) {
+      if (e instanceof ExitError) throw e;
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT") throw new ExitError(`no node answers on ${path} (is it running?)`, 1);
       if (code === "EACCES" || code === "EPERM") {
@@ -144,11 +151,12 @@ export async function fetchStatus(path: string, timeoutMs = 5000): Promise<Statu
         },
       },
     });
-    sock.write("status\n");
+    sock.write(`${request}\n`);
     const reply = await done;
     sock.end();
-    return replyOf(reply);
+    return replyOf<T>(reply);
   } catch (e) {
+    if (e instanceof ExitError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EPERM") {
       throw new ExitError(

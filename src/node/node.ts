@@ -36,10 +36,45 @@ import { type Direction, Link, type LinkTiming } from "../transport/link.ts";
 import { Listener } from "../transport/listener.ts";
 import { DEFAULT_PENDING, type PendingLimits, PendingTable, sourceKey } from "../transport/pending.ts";
 import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
-import { describeRoute } from "./describe.ts";
-import type { Logger } from "./log.ts";
+import { describeRoute, describeTransport } from "./describe.ts";
+import type { Level, Logger } from "./log.ts";
 import { RouteLog } from "./route-log.ts";
 import { TunPort } from "./tun-port.ts";
+
+type Transport = Config["transports"][number];
+
+/** Config fields a running node cannot change: a reload names them. */
+const RESTART_FIELDS = [
+  "node_name",
+  "ipv4_addresses",
+  "linux_tuntap",
+  "windows_tuntap",
+  "interface_name",
+  "mtu",
+  "control_socket",
+  "wintun_dll",
+  "metrics_listen",
+  "accept_ipv4",
+  "accept_ipv6",
+  "max_destinations",
+  "new_destinations_burst",
+  "new_destinations_per_second",
+] as const satisfies readonly (keyof Config)[];
+
+/** What makes a transport the same one across a reload: kind and address (keys may change). */
+function transportId(t: Transport): string {
+  return t.type === "tcp_listen" || t.type === "legacy_tcp_listen"
+    ? `${t.type} ${t.bind} ${t.port}`
+    : `${t.type} ${t.host} ${t.port}`;
+}
+
+/** A transport the node runs, and what it made. */
+interface Running {
+  transport: Transport;
+  session: () => LinkSession;
+  listener?: Listener;
+  connector?: Connector;
+}
 
 export interface NodeLimits extends LinkTiming {
   /** Incoming handshakes pending at once, and from one source address (transport/pending.ts). */
@@ -69,6 +104,10 @@ export class MeshNode implements RouterOutput {
   private nextLinkId = 1;
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
+  /** Each running transport: its config and how to make a session for it (keys change on reload). */
+  private readonly running: Running[] = [];
+  /** The listener each incoming link came through. */
+  private readonly linkListener = new Map<number, Listener>();
   private readonly psks = new Map<string, Uint8Array>();
   private readonly routeLog: RouteLog;
   /** Incoming links whose handshake runs, shared fairly among source addresses. */
@@ -84,7 +123,7 @@ export class MeshNode implements RouterOutput {
   readonly underlay: Underlay;
 
   constructor(
-    readonly config: Config,
+    public config: Config,
     private readonly platform: Platform,
     hash: PacketHash,
     private readonly log: Logger,
@@ -146,48 +185,52 @@ export class MeshNode implements RouterOutput {
 
   private listen(t: ListenTransport | ModernListenTransport): void {
     const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
-    // each key in config order, SPECK before Gimli: a legacy listener answers both generations
-    const legacyKeys = () => t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
-    let session: () => LinkSession;
-    if (t.type === "legacy_tcp_listen") {
-      const keys = legacyKeys();
-      session = () => this.legacySession("listen", keys);
-    } else {
-      const psks = t.keys.map((k) => this.psk(k));
-      const modern = () => this.modernSession("listen", psks);
-      if (t.legacy) {
-        const keys = legacyKeys();
-        session = () => new DetectingSession(this.heap, modern, () => this.legacySession("listen", keys));
-      } else {
-        session = modern;
-      }
-    }
+    const rec: Running = { transport: t, session: this.sessionFor(t) };
     const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
       accepted: (fd, peer) => {
         this.makeRoom(peer);
-        const link = this.openLink(fd, peer, "in", session());
+        const link = this.openLink(fd, peer, "in", rec.session());
         this.pending.add(link, sourceKey(peer.ip));
+        this.linkListener.set(link.id, l);
       },
       error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
     });
+    rec.listener = l;
+    this.running.push(rec);
     this.listeners.push(l);
     this.underlay.listening(ip);
     const kind = t.type === "legacy_tcp_listen" ? "legacy" : t.legacy ? "modern and legacy" : "modern";
     this.log.info(`listening on ${l.localText} (${kind})`);
   }
 
-  private connect(t: ConnectTransport | ModernConnectTransport): void {
-    let session: () => LinkSession;
-    if (t.type === "legacy_tcp_connect") {
-      const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
-      session = () => this.legacySession("connect", [candidate]);
-    } else {
-      const psk = this.psk(t.key);
-      session = () => this.modernSession("connect", [psk]);
+  /** How a transport makes the session of each new link: its protocol, role and current keys. */
+  private sessionFor(t: Transport): () => LinkSession {
+    switch (t.type) {
+      case "legacy_tcp_connect": {
+        const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
+        return () => this.legacySession("connect", [candidate]);
+      }
+      case "tcp_connect": {
+        const psk = this.psk(t.key);
+        return () => this.modernSession("connect", [psk]);
+      }
+      default: {
+        // each key in config order, SPECK before Gimli: a legacy listener answers both generations
+        const keys = t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
+        const legacy = () => this.legacySession("listen", keys);
+        if (t.type === "legacy_tcp_listen") return legacy;
+        const psks = t.keys.map((k) => this.psk(k));
+        const modern = () => this.modernSession("listen", psks);
+        return t.legacy ? () => new DetectingSession(this.heap, modern, legacy) : modern;
+      }
     }
+  }
+
+  private connect(t: ConnectTransport | ModernConnectTransport): void {
+    const rec: Running = { transport: t, session: this.sessionFor(t) };
     const c: Connector = new Connector(t.host, t.port, this.reactor, this.platform.net, {
       connected: (fd, peer) => {
-        const link = this.openLink(fd, peer, "out", session());
+        const link = this.openLink(fd, peer, "out", rec.session());
         this.linkOwner.set(link.id, c);
       },
       resolved: (addr) => this.underlay.resolved(c, addr.ip),
@@ -198,6 +241,8 @@ export class MeshNode implements RouterOutput {
           `connect to ${c.target}: ${reason}; next try in ${seconds(retryMs)}`,
         ),
     });
+    rec.connector = c;
+    this.running.push(rec);
     this.connectors.push(c);
     c.start();
   }
@@ -277,6 +322,7 @@ export class MeshNode implements RouterOutput {
 
   private onClosed(link: Link, reason: string, wasUp: boolean): void {
     this.links.delete(link.id);
+    this.linkListener.delete(link.id);
     this.pending.remove(link);
     this.underlay.linkClosed(link.id, wasUp);
     const owner = this.linkOwner.get(link.id);
@@ -381,6 +427,68 @@ export class MeshNode implements RouterOutput {
       "warn",
       `dropping packets from ${l?.peerText ?? `link ${link}`}: their clock is ${Math.round(Math.abs(offsetMs) / 1000)} s ${offsetMs > 0 ? "ahead of" : "behind"} ours (the limit is 180 s); fix the clock (NTP) on one side`,
     );
+  }
+
+  /**
+   * Applies a new config to the running node (SIGHUP, `smolmesh reload`):
+   * transports added start; transports removed close, their links with a
+   * close frame where the protocol has one; a transport whose keys (or
+   * legacy setting, or cipher) changed keeps its links and uses the new
+   * keys from its next handshake; unchanged transports and their links are
+   * untouched; `log_level` applies at once. What only a restart can change
+   * is named, not applied. The config was validated by the caller.
+   */
+  reconfigure(next: Config, logger: { level: Level }): { applied: string[]; restart: string[] } {
+    const applied: string[] = [];
+    const restart = RESTART_FIELDS.filter((f) => JSON.stringify(this.config[f]) !== JSON.stringify(next[f])).map(
+      (f) => `${f} changed: takes effect at restart`,
+    );
+    const wanted = [...next.transports];
+    for (const rec of [...this.running]) {
+      const i = wanted.findIndex((t) => transportId(t) === transportId(rec.transport));
+      if (i < 0) {
+        this.removeTransport(rec);
+        applied.push(`removed ${describeTransport(rec.transport)}`);
+        continue;
+      }
+      const t = wanted.splice(i, 1)[0] as Transport;
+      if (JSON.stringify(t) === JSON.stringify(rec.transport)) continue;
+      rec.transport = t;
+      rec.session = this.sessionFor(t);
+      applied.push(`${describeTransport(t)}: new keys or settings apply from its next handshake`);
+    }
+    for (const t of wanted) {
+      if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
+      else this.connect(t);
+      applied.push(`added ${describeTransport(t)}`);
+    }
+    if (next.log_level !== this.config.log_level) {
+      logger.level = next.log_level;
+      applied.push(`log_level ${next.log_level}`);
+    }
+    this.config = { ...this.config, transports: next.transports, log_level: next.log_level };
+    return { applied, restart };
+  }
+
+  private removeTransport(rec: Running): void {
+    this.running.splice(this.running.indexOf(rec), 1);
+    const why = "its transport was removed from the config";
+    if (rec.listener) {
+      const l = rec.listener;
+      l.close();
+      this.listeners.splice(this.listeners.indexOf(l), 1);
+      for (const [id, from] of [...this.linkListener]) {
+        if (from === l) this.links.get(id)?.close(why, "transport removed");
+      }
+    }
+    if (rec.connector) {
+      const c = rec.connector;
+      c.stop();
+      this.connectors.splice(this.connectors.indexOf(c), 1);
+      for (const [id, owner] of [...this.linkOwner]) {
+        if (owner === c) this.links.get(id)?.close(why, "transport removed");
+      }
+    }
   }
 
   /** Closes everything; the reactor loop ends. */
