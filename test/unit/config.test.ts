@@ -58,6 +58,22 @@ describe("valid configs", () => {
     }
   });
 
+  test("dns: on by default with suffix mesh; false, true or settings (suffix lowercased)", () => {
+    const dns = (d: unknown) => {
+      const r = parseConfig(JSON.stringify(d === undefined ? base : { ...base, dns: d }));
+      if (!r.ok) throw new Error(r.errors.join("; "));
+      return r.config.dns;
+    };
+    expect(dns(undefined)).toEqual({ enabled: true, suffix: "mesh" });
+    expect(dns(false)).toEqual({ enabled: false, suffix: "mesh" });
+    expect(dns({ suffix: "Corp.Example" })).toEqual({ enabled: true, suffix: "corp.example" });
+    expect(dns({ enabled: false, listen: "[::1]:5353" })).toEqual({
+      enabled: false,
+      suffix: "mesh",
+      listen: "[::1]:5353",
+    });
+  });
+
   test("unknown fields are warnings with their path, and the node still starts", () => {
     const r = parseConfig(
       JSON.stringify({ ...base, colour: "blue", transports: [{ ...base.transports[0], extra: 1 }] }),
@@ -144,6 +160,14 @@ const bad: [string, unknown, RegExp][] = [
     /^node_name: expected a node name of at most 960 bytes as JSON/,
   ],
   ["bad log level", { ...base, log_level: "loud" }, /^log_level: expected one of error, warn, info, debug, got "loud"/],
+  ["dns as text", { ...base, dns: "on" }, /^dns: expected true, false, or settings like/],
+  ["dns suffix with a space", { ...base, dns: { suffix: "my mesh" } }, /^dns\.suffix: expected a DNS suffix/],
+  ["dns suffix ending in a dot", { ...base, dns: { suffix: "mesh." } }, /^dns\.suffix: expected a DNS suffix/],
+  [
+    "dns listen without a port",
+    { ...base, dns: { listen: "127.0.0.1" } },
+    /^dns\.listen: expected an IP address and port/,
+  ],
 ];
 
 describe("config mistakes are refused with the JSON path", () => {
