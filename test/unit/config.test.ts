@@ -1,8 +1,10 @@
 /** Config validation: the original's format, our defaults, and every mistake named by its JSON path. */
+
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { type CliIo, runCli } from "../../src/cli/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { configSchema, tunName } from "../../src/config/schema.ts";
@@ -265,5 +267,23 @@ describe("keys", () => {
     expect(r.out).toContain("connect to [fd00::1]:4041: modern");
     expect(r.out).toContain("listen on [::]:4040: legacy (SPECK and Gimli), 2 keys");
     expect(r.out).toContain("connect to example.net:4040: legacy (SPECK)");
+  });
+
+  test("check shows where a TUN node answers DNS", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smolmesh-check-"));
+    const path = join(dir, "config.json");
+    const tun = process.platform === "win32" ? "windows_tuntap" : "linux_tuntap";
+    const check = async (extra: object) => {
+      writeFileSync(path, JSON.stringify({ ...base, transports: [], [tun]: true, ...extra }), { mode: 0o600 });
+      return (await cli("check", path)).out;
+    };
+    expect(await check({})).toContain(
+      `dns: NAME.mesh on [${nameToIpv6Text(base.node_name).replace(/:0+(?=[0-9a-f])/g, ":")}]:53`,
+    );
+    expect(await check({ dns: { suffix: "corp", listen: "127.0.0.1:5353" } })).toContain(
+      "dns: NAME.corp on 127.0.0.1:5353",
+    );
+    expect(await check({ dns: false })).toContain("dns: off");
+    expect(await check({ [tun]: false })).not.toContain("dns:");
   });
 });
