@@ -119,7 +119,7 @@ export function revertResolved(iface: string, deps: ResolvedDeps = systemDeps): 
 export function hint(at: SocketAddress, suffix: string, platform: string = process.platform): string {
   const ip = formatIp(at.ip);
   if (platform === "win32")
-    return `to use it, run (PowerShell, as Administrator): Add-DnsClientNrptRule -Namespace ".${suffix}" -NameServers "${ip}"`;
+    return `to use it, run (PowerShell, as Administrator): Add-DnsClientNrptRule -Namespace ".${suffix}" -NameServers "${ip}"${at.port === 53 ? "" : ` (Windows asks port 53 only: leave dns.listen unset)`}`;
   if (at.port !== 53)
     return `to use it, point a forwarding resolver at ${serverText(at)} for ${suffix} (resolv.conf takes port 53 only)`;
   return `to use it, put "nameserver ${ip}" first in /etc/resolv.conf (other names are refused there, so the resolver asks the next server)`;
