@@ -99,7 +99,9 @@ export class DnsService {
       return;
     }
     this.o.log.info(`DNS: answering NAME.${this.o.config.suffix} on ${where}`);
-    void this.register();
+    this.register().catch((e) =>
+      this.o.log.warn(`DNS: registering with systemd-resolved failed: ${(e as Error).message}`),
+    );
   }
 
   private async register(): Promise<void> {
