@@ -16,6 +16,7 @@ import { demoCommand } from "./demo.ts";
 import { makeKeyCommand } from "./keys.ts";
 import { ExitError, meshnodeCommand } from "./meshnode.ts";
 import { reloadCommand } from "./reload.ts";
+import { resolveCommand } from "./resolve.ts";
 import { statusCommand } from "./status.ts";
 
 export const VERSION: string = VERSION_TEXT;
@@ -24,6 +25,7 @@ const subCommands: Record<string, CommandDef> = {
   meshnode: meshnodeCommand as CommandDef,
   status: statusCommand as CommandDef,
   reload: reloadCommand as CommandDef,
+  resolve: resolveCommand as CommandDef,
   check: checkCommand as CommandDef,
   demo: demoCommand as CommandDef,
   "name-to-ipv6": nameToIpv6Command as CommandDef,

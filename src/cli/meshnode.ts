@@ -180,12 +180,13 @@ async function openControl(
   if (!path) return undefined;
   const handle: Handler = (req) => {
     if (req === "status") return snapshot(node, VERSION_TEXT, startedAt);
+    if (req.startsWith("resolve ")) return node.resolve(req.slice("resolve ".length).trim());
     if (req === "reload") {
       const r = reloadConfig();
       if ("refused" in r) throw new Error(r.refused);
       return r;
     }
-    throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status" and "reload")`);
+    throw new Error(`unknown request "${req.slice(0, 40)}" (this node answers "status", "reload" and "resolve NAME")`);
   };
   try {
     const server =

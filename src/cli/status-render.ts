@@ -38,7 +38,7 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
       (n.interface ? `  ${n.interface} mtu ${n.mtu}` : "  relay (no TUN)") +
       `  memory ${humanBytes(n.memory.rssBytes)} (heap ${humanBytes(n.memory.heapBytes)})`,
   );
-  out.push(`addresses: ${n.addresses.join(", ")}`);
+  out.push(`addresses: ${n.addresses.map((a) => (n.dnsName ? `${a} (${n.dnsName})` : a)).join(", ")}`);
   out.push("");
   const links = table(
     [
@@ -90,7 +90,7 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
   for (const r of s.routes) {
     routes.push([
       r.destination,
-      r.name ?? `(${r.kind})`,
+      r.dnsName ?? r.name ?? `(${r.kind})`,
       r.nextHop ?? "unreachable",
       r.nextHopPeer ?? "",
       humanDuration(r.floodAgeS),
@@ -120,6 +120,19 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
     out.push(
       `TUN     ${t.packetsIn} packets in (${humanBytes(t.bytesIn)}), ${t.packetsOut} out (${humanBytes(t.bytesOut)}), ` +
         `no route ${t.noRoute}, ICMP sent ${t.icmpSent}, write drops ${t.writeDrops}`,
+    );
+  }
+  if (s.dns) {
+    const d = s.dns;
+    const st = d.stats;
+    out.push(
+      `DNS     NAME.${d.suffix} on ${d.listen}${d.listening ? "" : " (not answering: see the log)"}, ` +
+        `resolver: ${d.resolver}` +
+        (st
+          ? `; ${st.queries} queries: ${st.answered} answered, ${st.nodata} no data, ${st.nxdomain} NXDOMAIN, ` +
+            `${st.refused} refused, ${st.formerr + st.notimp} malformed or unsupported, ${st.rateLimited} over the rate, ` +
+            `${st.notLocal} not from this machine`
+          : ""),
     );
   }
   return out.join("\n");
@@ -233,6 +246,20 @@ export function renderPrometheus(s: StatusSnapshot): string {
   if (s.tun) {
     for (const [k, v] of Object.entries(s.tun))
       metric(`smolmesh_tun_${snake(k)}_total`, "counter", `TUN counter ${k}.`, [["", v]]);
+  }
+  const dns = s.dns?.stats;
+  if (dns) {
+    metric(
+      "smolmesh_dns_queries_total",
+      "counter",
+      "DNS datagrams received, by what became of them (their sum is every datagram).",
+      Object.entries(dns)
+        .filter(([k]) => k !== "queries" && k !== "sendFailed")
+        .map(([k, v]): [string, number] => [`outcome="${snake(k)}"`, v]),
+    );
+    metric("smolmesh_dns_send_failed_total", "counter", "DNS answers the socket would not take.", [
+      ["", dns.sendFailed],
+    ]);
   }
   return `${lines.join("\n")}\n`;
 }

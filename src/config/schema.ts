@@ -8,6 +8,7 @@
  */
 import ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { isSuffix } from "../dns/names.ts";
 import { DEFAULT_DESTINATION_LIMITS } from "../mesh/destination-gate.ts";
 import { acceptIpv4, acceptIpv6 } from "./accept-ranges.ts";
 import { parseHostPort } from "./host-port.ts";
@@ -87,6 +88,31 @@ const count = (what: string, min: number) =>
 
 export const LOG_LEVELS = ["error", "warn", "info", "debug"] as const;
 
+const hostPort = z
+  .string({ error: 'an address and port like "127.0.0.1:9464" or "[::1]:9464"' })
+  .refine((s) => parseHostPort(s) !== undefined, {
+    error: 'an IP address and port like "127.0.0.1:9464" or "[::1]:9464"',
+  });
+
+/** The DNS responder of a TUN node (node/dns-service.ts): true, false, or its settings. */
+export const DEFAULT_DNS_SUFFIX = "mesh";
+const dnsSettings = z.strictObject({
+  enabled: z.boolean({ error: "true or false" }).default(true),
+  /** NAME.SUFFIX answers with NAME's mesh address. */
+  suffix: z
+    .string({ error: 'a DNS suffix like "mesh"' })
+    .transform((s) => s.toLowerCase())
+    .refine(isSuffix, { error: 'a DNS suffix: letters, digits and hyphens in dot-separated labels, like "mesh"' })
+    .default(DEFAULT_DNS_SUFFIX),
+  /** Where it answers; default: the node's mesh IPv6, port 53. */
+  listen: hostPort.optional(),
+});
+const dns = z
+  .union([z.boolean(), dnsSettings], { error: 'true, false, or settings like {"suffix": "mesh"}' })
+  .default(true)
+  .transform((d) => (typeof d === "boolean" ? { enabled: d, suffix: DEFAULT_DNS_SUFFIX } : d));
+export type DnsConfig = z.output<typeof dnsSettings>;
+
 export const configSchema = z
   .strictObject({
     node_name: z.string({ error: "the node's name as a string" }).min(1, { error: "a non-empty node name" }),
@@ -118,12 +144,9 @@ export const configSchema = z
     /** Default: fd00::/8, where every name-derived address lies. */
     accept_ipv6: acceptIpv6,
     /** Serve GET /metrics (Prometheus text) on this address, e.g. "127.0.0.1:9464" (default: off). */
-    metrics_listen: z
-      .string({ error: 'an address and port like "127.0.0.1:9464" or "[::1]:9464"' })
-      .refine((s) => parseHostPort(s) !== undefined, {
-        error: 'an IP address and port like "127.0.0.1:9464" or "[::1]:9464"',
-      })
-      .optional(),
+    metrics_listen: hostPort.optional(),
+    /** TUN nodes answer NAME.SUFFIX in DNS (default: on, suffix "mesh"). */
+    dns,
     /** Destinations (routes) the node holds at most; floods for new ones past it are dropped. */
     max_destinations: count("a number of destinations", 1).default(DEFAULT_DESTINATION_LIMITS.max),
     /** New destinations one link may introduce at once (a node joining a mesh learns it through one link). */

@@ -20,6 +20,7 @@ import { sharedHeap } from "../crypto/heap.ts";
 import { linkPsk } from "../crypto/link-psk.ts";
 import { speck, speckWasm } from "../crypto/speck-wasm.ts";
 import type { LegacySuite } from "../crypto/suite.ts";
+import { type LookupLine, lookup } from "../dns/lookup.ts";
 import type { GateRefusal } from "../mesh/destination-gate.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
 import { type RefusedClaim, type Route, Router, type RouterOutput } from "../mesh/router.ts";
@@ -37,11 +38,20 @@ import { Listener } from "../transport/listener.ts";
 import { DEFAULT_PENDING, type PendingLimits, PendingTable, sourceKey } from "../transport/pending.ts";
 import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
 import { describeRoute, describeTransport } from "./describe.ts";
+import { DnsService } from "./dns-service.ts";
 import type { Level, Logger } from "./log.ts";
+import { MeshNameBook } from "./name-book.ts";
 import { RouteLog } from "./route-log.ts";
 import { TunPort } from "./tun-port.ts";
 
 type Transport = Config["transports"][number];
+
+export interface ResolveResult {
+  suffix: string;
+  /** Whether and where the responder answers. */
+  responder: string;
+  lines: LookupLine[];
+}
 
 /** Config fields a running node cannot change: a reload names them. */
 const RESTART_FIELDS = [
@@ -117,6 +127,10 @@ export class MeshNode implements RouterOutput {
   /** Our modern handshake payload: node name and software. */
   private readonly payload: Uint8Array;
   tun: TunPort | undefined;
+  /** The DNS responder of a TUN node with `dns` enabled. */
+  dns: DnsService | undefined;
+  /** What the node knows of names, for DNS and `smolmesh resolve`. */
+  readonly names: MeshNameBook;
   /** This node's addresses: the name-derived IPv6, then the configured IPv4s. */
   readonly addresses: Uint8Array[];
   /** The addresses its links run over, which no flood may claim. */
@@ -156,6 +170,11 @@ export class MeshNode implements RouterOutput {
       this,
     );
     this.underlay = new Underlay(this.router);
+    this.names = new MeshNameBook(
+      { name: config.node_name, ipv6: this.addresses[0] as Uint8Array, ipv4: this.addresses.slice(1) },
+      this.router.table,
+      () => this.reactor.now(),
+    );
   }
 
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
@@ -173,6 +192,7 @@ export class MeshNode implements RouterOutput {
       this.log.info(
         `TUN device ${dev.name} up, mtu ${this.config.mtu}, addresses ${this.addresses.map(formatIp).join(", ")}`,
       );
+      this.startDns();
     }
     for (const t of this.config.transports) {
       if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
@@ -181,6 +201,22 @@ export class MeshNode implements RouterOutput {
       if (t.type === "legacy_tcp_connect" || t.type === "tcp_connect") this.connect(t);
     }
     this.tick();
+  }
+
+  /** Starts the DNS responder when this is a TUN node and `dns` is enabled. */
+  private startDns(): DnsService | undefined {
+    if (!this.tun || !this.config.dns.enabled) return undefined;
+    this.dns = new DnsService({
+      config: this.config.dns,
+      iface: this.tun.dev.name,
+      own: this.addresses,
+      book: this.names,
+      reactor: this.reactor,
+      net: this.platform.net,
+      log: this.log,
+    });
+    this.dns.start();
+    return this.dns;
   }
 
   private listen(t: ListenTransport | ModernListenTransport): void {
@@ -466,7 +502,20 @@ export class MeshNode implements RouterOutput {
       logger.level = next.log_level;
       applied.push(`log_level ${next.log_level}`);
     }
-    this.config = { ...this.config, transports: next.transports, log_level: next.log_level };
+    const dnsChanged = JSON.stringify(next.dns) !== JSON.stringify(this.config.dns);
+    this.config = { ...this.config, transports: next.transports, log_level: next.log_level, dns: next.dns };
+    if (dnsChanged) {
+      this.dns?.stop();
+      this.dns = undefined;
+      const dns = this.startDns();
+      applied.push(
+        !this.tun
+          ? "dns: applies to TUN nodes only"
+          : next.dns.enabled
+            ? `dns: answering NAME.${next.dns.suffix} on ${dns?.status().listen}`
+            : "dns: off",
+      );
+    }
     return { applied, restart };
   }
 
@@ -491,12 +540,25 @@ export class MeshNode implements RouterOutput {
     }
   }
 
+  /** What the DNS responder answers (would answer, when it is off) for a name or address. */
+  resolve(text: string): ResolveResult {
+    const d = this.dns?.status();
+    const responder = d
+      ? `${d.listening ? "answering" : "not answering (see the log)"} on ${d.listen}`
+      : !this.tun
+        ? "off: a relay has no DNS responder"
+        : "off: dns is disabled in the config";
+    return { suffix: this.config.dns.suffix, responder, lines: lookup(text, this.names, this.config.dns.suffix) };
+  }
+
   /** Closes everything; the reactor loop ends. */
   stop(): void {
     this.tickTimer?.cancel();
     for (const c of this.connectors) c.stop();
     for (const l of this.listeners) l.close();
     for (const link of [...this.links.values()]) link.close("node stopping", "shutting down");
+    this.dns?.stop();
+    this.dns = undefined;
     this.tun?.close();
     this.tun = undefined;
     this.reactor.stop();

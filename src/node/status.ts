@@ -3,8 +3,10 @@
  * object the table, --json and --prometheus views are made from.
  */
 import { formatIp } from "../addr/format.ts";
+import { dnsNameOf } from "../dns/names.ts";
 import type { Counter } from "../mesh/router.ts";
 import type { LinkStats } from "../transport/link.ts";
+import type { DnsStatus } from "./dns-service.ts";
 import type { MeshNode } from "./node.ts";
 import type { TunStats } from "./tun-port.ts";
 
@@ -27,6 +29,8 @@ export interface LinkStatus extends LinkStats {
 export interface RouteStatus {
   destination: string;
   name: string | null;
+  /** NAME.SUFFIX when this node answers it in DNS. */
+  dnsName: string | null;
   kind: string;
   nextHop: number | null;
   nextHopPeer: string | null;
@@ -37,6 +41,8 @@ export interface RouteStatus {
 export interface StatusSnapshot {
   node: {
     name: string;
+    /** NAME.SUFFIX when this node answers it in DNS. */
+    dnsName: string | null;
     version: string;
     pid: number;
     uptimeS: number;
@@ -56,6 +62,8 @@ export interface StatusSnapshot {
   /** The ranges floods may claim here, and the addresses no flood may claim because links run over them. */
   claims: { acceptIpv4: string[]; acceptIpv6: string[]; underlay: string[] };
   tun: TunStats | null;
+  /** The DNS responder (null: a relay, or `dns` off). */
+  dns: DnsStatus | null;
 }
 
 const secs = (ms: number) => Math.max(0, Math.round(ms / 100) / 10);
@@ -85,10 +93,14 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
     lastReceivedS: secs(now - l.lastReceived),
   }));
   const peerOf = new Map(links.map((l) => [l.id, l.peer]));
+  const dns = node.dns?.status() ?? null;
+  const dnsName = (name: string | undefined) =>
+    dns && name !== undefined ? (dnsNameOf(name, dns.suffix) ?? null) : null;
   const routes = [...node.router.table.values()]
     .map<RouteStatus>((r) => ({
       destination: formatIp(r.addr),
       name: r.name ?? null,
+      dnsName: dnsName(r.name),
       kind: r.kind,
       nextHop: r.hops[0] ?? null,
       nextHopPeer: r.hops[0] === undefined ? null : (peerOf.get(r.hops[0]) ?? null),
@@ -99,6 +111,7 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
   return {
     node: {
       name: node.config.node_name,
+      dnsName: dnsName(node.config.node_name),
       version,
       pid: process.pid,
       uptimeS: secs(now - startedAt),
@@ -119,5 +132,6 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
       underlay: node.underlay.addresses().map(formatIp),
     },
     tun: node.tun ? { ...node.tun.stats } : null,
+    dns,
   };
 }

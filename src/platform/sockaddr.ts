@@ -34,3 +34,13 @@ export function decodeSockaddr(buf: Uint8Array, afInet6: number): SocketAddress 
   }
   return undefined;
 }
+
+/** An IPv4 address as IPv4-mapped IPv6 (::ffff:a.b.c.d), how an IPv6 socket reaches it. */
+export function mapped(a: SocketAddress): SocketAddress {
+  if (a.ip.length === 16) return a;
+  const ip = new Uint8Array(16);
+  ip[10] = 0xff;
+  ip[11] = 0xff;
+  ip.set(a.ip, 12);
+  return { ip, port: a.port };
+}

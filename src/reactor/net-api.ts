@@ -1,7 +1,8 @@
 /**
- * The socket calls the transport driver needs, one implementation per OS
- * (platform/linux/net.ts; Windows later). Sockets are non-blocking; reads
- * and writes return -1 when they would block and throw on real failures.
+ * The socket calls the transport driver and the DNS responder need, one
+ * implementation per OS (platform/linux/net.ts, platform/windows/net.ts).
+ * Sockets are non-blocking; reads and writes return -1 (datagrams:
+ * undefined or false) when they would block and throw on real failures.
  */
 
 /**
@@ -18,6 +19,11 @@ export interface SocketAddress {
   /** 4 or 16 address bytes. */
   readonly ip: Uint8Array;
   readonly port: number;
+}
+
+export interface Datagram {
+  length: number;
+  from: SocketAddress;
 }
 
 export interface NetApi {
@@ -43,6 +49,16 @@ export interface NetApi {
   close(fd: number): void;
   localAddress(fd: number): SocketAddress | undefined;
   peerAddress(fd: number): SocketAddress | undefined;
+  /** A UDP socket bound to `addr`; an IPv6 address other than "::" receives IPv6 only. */
+  bindUdp(addr: SocketAddress): number;
+  /**
+   * One datagram into buf[offset..offset+length) (cut to fit): its length
+   * and sender, or undefined when none is waiting. Errors a UDP socket
+   * reports for an earlier send (an ICMP unreachable) are skipped.
+   */
+  receiveFrom(fd: number, buf: Uint8Array, offset: number, length: number): Datagram | undefined;
+  /** Sends one datagram; false when it would block or the network refused it (either way it is gone). */
+  sendTo(fd: number, buf: Uint8Array, offset: number, length: number, to: SocketAddress): boolean;
   /** "ECONNREFUSED (Connection refused)" for an errno from `connectError`. */
   describeError(errno: number): string;
 }

@@ -11,6 +11,7 @@
  * The data between X and Y loses nothing; Z's link closes with the close
  * frame's reason; the new port and the new key work; a broken config is
  * refused with check's message and the relay keeps running on the old one.
+ * (A TUN node's `dns` reloaded: dns.test.ts.)
  */
 import { beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -126,11 +127,15 @@ nodeSuite("loopback", "config reload", () => {
   test("SIGHUP reloads too, and names what only a restart changes", async () => {
     writeFileSync(
       relay.configPath,
-      JSON.stringify(config([{ type: "tcp_listen", port: p1, keys: ["k1"] }], { node_name: "renamed", mtu: 1500 })),
+      JSON.stringify(
+        config([{ type: "tcp_listen", port: p1, keys: ["k1"] }], { node_name: "renamed", mtu: 1500, dns: false }),
+      ),
     );
     relay.proc.kill("SIGHUP");
     await relay.waitLog(/reload: node_name changed: takes effect at restart/);
     await relay.waitLog(/reload: mtu changed: takes effect at restart/);
+    // dns applies at once (a relay has no responder: test/integration/dns.test.ts reloads a TUN node's)
+    await relay.waitLog(/reload: dns: applies to TUN nodes only/);
     await relay.waitLog(new RegExp(`reload: removed listen on \\[::\\]:${p3}`));
     await waitFor(async () => (await relay.status()).listeners.length === 1, 5000, "one listener left");
     expect((await relay.status()).node.name).toBe("reload-relay");

@@ -15,11 +15,15 @@
  *
  * The IP Helper calls (addresses, MTU, routes) go to a second double, which
  * reads each row through the Windows SDK's structures and reports it here.
+ * The TUN node's DNS responder (Winsock UDP in the same reactor) answers
+ * this test on loopback, since Wine's sockets cannot bind the adapter's
+ * addresses, which exist only in the double.
  * What Wine cannot show (the real Wintun driver, Windows' own IP stack) is
  * listed in the README.
  */
 import { beforeAll, expect, test } from "bun:test";
 import { join } from "node:path";
+import * as dnsPacket from "dns-packet";
 import ipaddr from "ipaddr.js";
 import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import type { StatusSnapshot } from "../../src/node/status.ts";
@@ -164,7 +168,7 @@ nodeSuite("wine", "Windows TUN node under Wine, Wintun test double", () => {
         },
       },
     });
-    const [pw, pl] = [await freePort(), await freePort()];
+    const [pw, pl, pd] = [await freePort(), await freePort(), await freePort()];
     const win = new NodeProc(
       "win-tun",
       {
@@ -172,6 +176,7 @@ nodeSuite("wine", "Windows TUN node under Wine, Wintun test double", () => {
         windows_tuntap: true,
         ipv4_addresses: ["10.77.0.5"],
         control_socket: false,
+        dns: { listen: `127.0.0.1:${pd}` },
         transports: [{ type: "legacy_tcp_listen", port: pw, keys: ["wk"], bind: "0.0.0.0" }],
       },
       [],
@@ -214,6 +219,31 @@ nodeSuite("wine", "Windows TUN node under Wine, Wintun test double", () => {
     peer.announce("peer-behind-linux");
     peer.send(meshPacket(2, Uint8Array.from([10, 77, 0, 9])));
     await win.waitLog(/route added: \S+ \(peer-behind-linux\)/, 20_000);
+    // the DNS responder answers over Winsock UDP: a heard name, an unknown one, garbage
+    await win.waitLog(new RegExp(`DNS: answering NAME\\.mesh on 127\\.0\\.0\\.1:${pd}`), 10_000);
+    expect(win.log).toContain(`Add-DnsClientNrptRule -Namespace ".mesh"`);
+    const answers = new Map<number, dnsPacket.DecodedPacket & { rcode: string }>();
+    const dnsSock = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      socket: {
+        data(_s, data) {
+          const m = dnsPacket.decode(Buffer.from(data)) as dnsPacket.DecodedPacket & { rcode: string };
+          answers.set(m.id ?? -1, m);
+        },
+      },
+    });
+    const ask = (id: number, name: string) =>
+      dnsSock.send(dnsPacket.encode({ id, type: "query", questions: [{ name, type: "AAAA" }] }), pd, "127.0.0.1");
+    dnsSock.send(Uint8Array.of(0, 77, 1, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 9), pd, "127.0.0.1");
+    ask(1, "peer-behind-linux.mesh");
+    ask(2, "nobody.mesh");
+    await waitFor(() => answers.size >= 3, 10_000, "the Windows node's DNS answers");
+    expect(answers.get(77)?.rcode).toBe("FORMERR");
+    expect(answers.get(1)?.answers?.map((a) => ipaddr.parse((a as dnsPacket.StringAnswer).data).toString())).toEqual([
+      rfc5952("peer-behind-linux"),
+    ]);
+    expect(answers.get(2)?.rcode).toBe("NXDOMAIN");
+    dnsSock.close();
     await waitFor(() => doublePort > 0, 20_000, "the Wintun double's hello");
     expect(adapterName).toBe("smolmesh-wine-tun");
     // a key holder linked straight to the Windows node claims addresses it

@@ -1,8 +1,10 @@
 /** Config validation: the original's format, our defaults, and every mistake named by its JSON path. */
+
 import { describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { nameToIpv6Text } from "../../src/addr/node-name.ts";
 import { type CliIo, runCli } from "../../src/cli/app.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { configSchema, tunName } from "../../src/config/schema.ts";
@@ -56,6 +58,22 @@ describe("valid configs", () => {
       expect(example).toHaveProperty(`//${field}`);
       expect(example).toHaveProperty(field);
     }
+  });
+
+  test("dns: on by default with suffix mesh; false, true or settings (suffix lowercased)", () => {
+    const dns = (d: unknown) => {
+      const r = parseConfig(JSON.stringify(d === undefined ? base : { ...base, dns: d }));
+      if (!r.ok) throw new Error(r.errors.join("; "));
+      return r.config.dns;
+    };
+    expect(dns(undefined)).toEqual({ enabled: true, suffix: "mesh" });
+    expect(dns(false)).toEqual({ enabled: false, suffix: "mesh" });
+    expect(dns({ suffix: "Corp.Example" })).toEqual({ enabled: true, suffix: "corp.example" });
+    expect(dns({ enabled: false, listen: "[::1]:5353" })).toEqual({
+      enabled: false,
+      suffix: "mesh",
+      listen: "[::1]:5353",
+    });
   });
 
   test("unknown fields are warnings with their path, and the node still starts", () => {
@@ -144,6 +162,14 @@ const bad: [string, unknown, RegExp][] = [
     /^node_name: expected a node name of at most 960 bytes as JSON/,
   ],
   ["bad log level", { ...base, log_level: "loud" }, /^log_level: expected one of error, warn, info, debug, got "loud"/],
+  ["dns as text", { ...base, dns: "on" }, /^dns: expected true, false, or settings like/],
+  ["dns suffix with a space", { ...base, dns: { suffix: "my mesh" } }, /^dns\.suffix: expected a DNS suffix/],
+  ["dns suffix ending in a dot", { ...base, dns: { suffix: "mesh." } }, /^dns\.suffix: expected a DNS suffix/],
+  [
+    "dns listen without a port",
+    { ...base, dns: { listen: "127.0.0.1" } },
+    /^dns\.listen: expected an IP address and port/,
+  ],
 ];
 
 describe("config mistakes are refused with the JSON path", () => {
@@ -241,5 +267,23 @@ describe("keys", () => {
     expect(r.out).toContain("connect to [fd00::1]:4041: modern");
     expect(r.out).toContain("listen on [::]:4040: legacy (SPECK and Gimli), 2 keys");
     expect(r.out).toContain("connect to example.net:4040: legacy (SPECK)");
+  });
+
+  test("check shows where a TUN node answers DNS", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "smolmesh-check-"));
+    const path = join(dir, "config.json");
+    const tun = process.platform === "win32" ? "windows_tuntap" : "linux_tuntap";
+    const check = async (extra: object) => {
+      writeFileSync(path, JSON.stringify({ ...base, transports: [], [tun]: true, ...extra }), { mode: 0o600 });
+      return (await cli("check", path)).out;
+    };
+    expect(await check({})).toContain(
+      `dns: NAME.mesh on [${nameToIpv6Text(base.node_name).replace(/:0+(?=[0-9a-f])/g, ":")}]:53`,
+    );
+    expect(await check({ dns: { suffix: "corp", listen: "127.0.0.1:5353" } })).toContain(
+      "dns: NAME.corp on 127.0.0.1:5353",
+    );
+    expect(await check({ dns: false })).toContain("dns: off");
+    expect(await check({ [tun]: false })).not.toContain("dns:");
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The sans-I/O rule of DESIGN.md, checked on the source: protocol code
- * (mesh/, crypto/, config/, transport/codec/, and every file they import,
+ * (mesh/, crypto/, config/, transport/codec/, dns/, and every file they import,
  * wherever it lives) reaches no socket, file, process, DNS, clock, timer
  * or random source. It takes `now`, random bytes and packets as inputs.
  *
@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = join(import.meta.dir, "..", "..", "src");
-const PURE = ["mesh", "crypto", "config", "transport/codec"];
+const PURE = ["mesh", "crypto", "config", "transport/codec", "dns"];
 
 /**
  * Modules protocol code may import besides its own files. node:crypto is
@@ -22,8 +22,18 @@ const PURE = ["mesh", "crypto", "config", "transport/codec"];
  * random functions are refused below, one by one. @noble/post-quantum's
  * ML-KEM draws randomness only when keygen or encapsulate is called
  * without it; crypto/ml-kem.ts always passes the caller's (checked below).
+ * dns-packet reads and writes DNS messages from and to Buffers (node:buffer)
+ * and nothing else.
  */
-const ALLOWED_PACKAGES = new Set(["node:crypto", "ipaddr.js", "zod", "xxhash-wasm", "@noble/post-quantum/ml-kem.js"]);
+const ALLOWED_PACKAGES = new Set([
+  "node:crypto",
+  "node:buffer",
+  "ipaddr.js",
+  "zod",
+  "xxhash-wasm",
+  "@noble/post-quantum/ml-kem.js",
+  "dns-packet",
+]);
 
 /** Functions of node:crypto that draw random numbers (or keys from them). */
 const NODE_CRYPTO_RANDOM = [

@@ -29,6 +29,7 @@ const SYMBOLS = {
   geteuid: { args: [], returns: u32 },
   sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64_fast },
   recv: { args: [i32, ptr, u64, i32], returns: i64_fast },
+  recvfrom: { args: [i32, ptr, u64, i32, ptr, ptr], returns: i64_fast },
   if_nametoindex: { args: [ptr], returns: u32 },
 } as const;
 
@@ -66,6 +67,7 @@ export const E = {
   EPIPE: 32,
   EADDRINUSE: 98,
   EADDRNOTAVAIL: 99,
+  EMSGSIZE: 90,
   ENETUNREACH: 101,
   ECONNABORTED: 103,
   ECONNRESET: 104,

@@ -1,17 +1,18 @@
 /**
- * Non-blocking TCP sockets over libc. Every socket is created with
+ * Non-blocking TCP and UDP sockets over libc. Every socket is created with
  * SOCK_NONBLOCK | SOCK_CLOEXEC. Calls that would block return -1 ("again");
  * real failures throw OsError naming the call.
  */
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
-import { type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
-import { AF_INET, decodeSockaddr, encodeSockaddr, SOCKADDR_MAX, type SocketAddress } from "../sockaddr.ts";
+import { type Datagram, type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
+import { AF_INET, decodeSockaddr, encodeSockaddr, mapped, SOCKADDR_MAX, type SocketAddress } from "../sockaddr.ts";
 import { E, errno, libc, OsError } from "./libc.ts";
 
 const AF_INET6 = 10;
 
 const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
@@ -28,6 +29,24 @@ const SHUT_WR = 1;
 const AF_UNIX = 1;
 const SO_PEERCRED = 17;
 const UNIX_PATH_MAX = 108;
+
+/** What a UDP socket may report for an earlier datagram (an ICMP error came back): not this read's failure. */
+const UDP_SKIP: number[] = [E.ECONNREFUSED, E.EHOSTUNREACH, E.ENETUNREACH];
+/** A datagram the network would not take now: dropped, as UDP may. */
+const UDP_DROP: number[] = [
+  E.EAGAIN,
+  E.EINTR,
+  E.ENETUNREACH,
+  E.EHOSTUNREACH,
+  E.ECONNREFUSED,
+  E.EACCES,
+  E.EPERM,
+  E.EADDRNOTAVAIL,
+  E.EMSGSIZE,
+];
+
+/** UDP sockets of the IPv6 family: an IPv4 sender reached them as ::ffff:a.b.c.d and is answered so. */
+const udp6 = new Set<number>();
 
 const int = new Int32Array(1);
 const len = new Uint32Array(1);
@@ -142,6 +161,7 @@ export const linuxNet: NetApi = {
   },
 
   close(fd) {
+    udp6.delete(fd);
     libc().close(fd);
   },
 
@@ -170,6 +190,47 @@ export const linuxNet: NetApi = {
   },
 
   ownUid: () => libc().geteuid(),
+
+  bindUdp(addr) {
+    const v6 = addr.ip.length === 16;
+    const fd = libc().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw new OsError("socket(UDP)", errno());
+    try {
+      if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
+      const sa = encodeSockaddr(addr, AF_INET6);
+      if (libc().bind(fd, ptr(sa), sa.length) < 0)
+        throw new OsError("bind", errno(), `UDP ${formatSocketAddress(addr)}`);
+      if (v6) udp6.add(fd);
+      return fd;
+    } catch (err) {
+      libc().close(fd);
+      throw err;
+    }
+  },
+
+  receiveFrom(fd, buf, offset, length): Datagram | undefined {
+    for (;;) {
+      len[0] = SOCKADDR_MAX;
+      const n = Number(libc().recvfrom(fd, ptr(buf, offset), length, 0, ptr(addrBuf), ptr(len)));
+      if (n >= 0) {
+        const from = decodeSockaddr(addrBuf, AF_INET6);
+        if (from) return { length: n, from };
+        continue; // not an IP sender: nothing to answer
+      }
+      const e = errno();
+      if (e === E.EAGAIN || e === E.EINTR) return undefined;
+      if (!UDP_SKIP.includes(e)) throw new OsError("recvfrom", e);
+    }
+  },
+
+  sendTo(fd, buf, offset, length, to) {
+    const sa = encodeSockaddr(udp6.has(fd) ? mapped(to) : to, AF_INET6);
+    const n = Number(libc().sendto(fd, ptr(buf, offset), length, 0, ptr(sa), sa.length));
+    if (n >= 0) return true;
+    const e = errno();
+    if (UDP_DROP.includes(e)) return false;
+    throw new OsError("sendto", e, formatSocketAddress(to));
+  },
 
   localAddress: (fd) => nameOf(fd, "getsockname"),
   peerAddress: (fd) => nameOf(fd, "getpeername"),

@@ -1,17 +1,19 @@
 /**
- * Non-blocking TCP sockets over Winsock, behaving as platform/linux/net.ts
+ * Non-blocking TCP and UDP sockets over Winsock, behaving as platform/linux/net.ts
  * does: calls that would block return -1, failures throw WsaError. Winsock
  * differs from BSD sockets in its constants (AF_INET6 is 23, SOL_SOCKET is
  * 0xffff) and in how a socket is made non-blocking (ioctlsocket FIONBIO).
  */
 import { ptr } from "bun:ffi";
 import { formatSocketAddress } from "../../addr/format.ts";
-import { type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
-import { AF_INET, decodeSockaddr, encodeSockaddr, type SocketAddress } from "../sockaddr.ts";
+import { type Datagram, type NetApi, UNACKED_TIMEOUT_MS } from "../../reactor/net-api.ts";
+import { AF_INET, decodeSockaddr, encodeSockaddr, mapped, type SocketAddress } from "../sockaddr.ts";
 import { describeWsa, lastError, WSA, WsaError, ws2 } from "./ws2.ts";
 
 const AF_INET6 = 23;
 const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const IPPROTO_UDP = 17;
 const IPPROTO_TCP = 6;
 const IPPROTO_IPV6 = 41;
 const SOL_SOCKET = 0xffff;
@@ -25,6 +27,24 @@ const IPV6_V6ONLY = 27;
 const FIONBIO = 0x8004667e | 0; // as a signed 32-bit argument
 const SD_SEND = 1;
 const INVALID_SOCKET = 0xffffffffffffffffn;
+
+/**
+ * What recvfrom reports for an earlier datagram (Windows turns an ICMP
+ * port unreachable into WSAECONNRESET on the next read): skipped.
+ */
+const UDP_SKIP: number[] = [WSA.ECONNRESET, WSA.ENETRESET, WSA.EMSGSIZE];
+/** A datagram the network would not take now: dropped, as UDP may. */
+const UDP_DROP: number[] = [
+  WSA.EWOULDBLOCK,
+  WSA.EINTR,
+  WSA.ENETUNREACH,
+  WSA.EHOSTUNREACH,
+  WSA.EADDRNOTAVAIL,
+  WSA.EACCES,
+  WSA.EMSGSIZE,
+];
+/** UDP sockets of the IPv6 family (answer IPv4 senders as ::ffff:a.b.c.d). */
+const udp6 = new Set<number>();
 
 const int = new Int32Array(1);
 const len = new Int32Array(1);
@@ -156,7 +176,49 @@ export const windowsNet: NetApi = {
   },
 
   close(fd) {
+    udp6.delete(fd);
     ws2().closesocket(BigInt(fd));
+  },
+
+  bindUdp(addr) {
+    const v6 = addr.ip.length === 16;
+    const fd = handle(ws2().socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM, IPPROTO_UDP), "socket(UDP)");
+    try {
+      nonBlocking(fd);
+      if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
+      const sa = encodeSockaddr(addr, AF_INET6);
+      if (ws2().bind(BigInt(fd), ptr(sa), sa.length) !== 0)
+        throw new WsaError("bind", lastError(), `UDP ${formatSocketAddress(addr)}`);
+      if (v6) udp6.add(fd);
+      return fd;
+    } catch (err) {
+      ws2().closesocket(BigInt(fd));
+      throw err;
+    }
+  },
+
+  receiveFrom(fd, buf, offset, length): Datagram | undefined {
+    for (;;) {
+      len[0] = addrBuf.length;
+      const n = ws2().recvfrom(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(addrBuf), ptr(len));
+      if (n >= 0) {
+        const from = decodeSockaddr(addrBuf, AF_INET6);
+        if (from) return { length: n, from };
+        continue;
+      }
+      const e = lastError();
+      if (wouldBlock(e)) return undefined;
+      if (!UDP_SKIP.includes(e)) throw new WsaError("recvfrom", e);
+    }
+  },
+
+  sendTo(fd, buf, offset, length, to) {
+    const sa = encodeSockaddr(udp6.has(fd) ? mapped(to) : to, AF_INET6);
+    const n = ws2().sendto(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(sa), sa.length);
+    if (n >= 0) return true;
+    const e = lastError();
+    if (UDP_DROP.includes(e)) return false;
+    throw new WsaError("sendto", e, formatSocketAddress(to));
   },
 
   listenLocal(path) {

@@ -20,6 +20,8 @@ const SYMBOLS = {
   accept: { args: [u64, p, p], returns: u64 },
   recv: { args: [u64, p, i32, i32], returns: i32 },
   send: { args: [u64, p, i32, i32], returns: i32 },
+  recvfrom: { args: [u64, p, i32, i32, p, p], returns: i32 },
+  sendto: { args: [u64, p, i32, i32, p, i32], returns: i32 },
   closesocket: { args: [u64], returns: i32 },
   shutdown: { args: [u64, i32], returns: i32 },
   ioctlsocket: { args: [u64, i32, p], returns: i32 },
@@ -49,6 +51,7 @@ export const WSA = {
   EINVAL: 10022,
   EWOULDBLOCK: 10035,
   EINPROGRESS: 10036,
+  EMSGSIZE: 10040,
   EALREADY: 10037,
   EADDRINUSE: 10048,
   EADDRNOTAVAIL: 10049,
@@ -58,6 +61,7 @@ export const WSA = {
   ETIMEDOUT: 10060,
   ECONNREFUSED: 10061,
   EHOSTUNREACH: 10065,
+  ENETRESET: 10052,
 } as const;
 
 const NAMES = new Map<number, string>(Object.entries(WSA).map(([k, v]) => [v, `WSA${k}`]));
