@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, test } from "bun:test";
 import { type CliIo, runCli, VERSION } from "../../src/cli/app.ts";
 import { run, smolmeshBinary } from "../helpers/binary.ts";
+import { freePort, NodeProc } from "../helpers/node-proc.ts";
 import { loadVectors } from "../helpers/vectors.ts";
 
 const names = loadVectors<{ vectors: { name: string; name_len_bytes: number; ipv6: string }[] }>("name_to_ipv6.json");
@@ -83,6 +84,21 @@ describe("compiled executable", () => {
     expect((await run([bin, "make-random-ipv6"])).stdout).toMatch(/^fd00(:[0-9a-f]{4}){7}\n$/);
     expect((await run([bin, "make-random-ipv4"])).stdout).toMatch(/^10\.\d+\.\d+\.\d+\n$/);
     expect((await run([bin, "--version"])).stdout).toBe(`smolmesh ${VERSION}\n`);
+  });
+
+  test("a relay from the compiled executable serves /metrics beside its reactor", async () => {
+    const port = await freePort();
+    const node = new NodeProc(
+      "compiled-metrics",
+      { node_name: "compiled-metrics", dns: false, metrics_listen: `127.0.0.1:${port}` },
+      [],
+      { command: [bin] },
+    );
+    await node.waitLog(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+    expect(r.status).toBe(200);
+    expect(await r.text()).toMatch(/^smolmesh_info\{node="compiled-metrics",version="[^"]+"\} 1$/m);
+    expect(await node.stop()).toBe(0);
   });
 
   test("wrong usage exits 2 without a stack trace", async () => {
