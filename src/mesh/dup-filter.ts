@@ -1,5 +1,5 @@
 /**
- * Duplicate suppression by hash of the whole packet (xxhash64 in the node,
+ * Duplicate suppression by hash of the whole packet (XXH3 in the node,
  * injected so the router stays pure).
  *
  * Floods are remembered for the whole validity window: a flood forgotten

@@ -23,7 +23,7 @@ const PURE = ["mesh", "crypto", "config", "transport/codec"];
  * ML-KEM draws randomness only when keygen or encapsulate is called
  * without it; crypto/ml-kem.ts always passes the caller's (checked below).
  */
-const ALLOWED_PACKAGES = new Set(["node:crypto", "ipaddr.js", "zod", "xxhash-wasm", "@noble/post-quantum/ml-kem.js"]);
+const ALLOWED_PACKAGES = new Set(["node:crypto", "ipaddr.js", "zod", "@noble/post-quantum/ml-kem.js"]);
 
 /** Functions of node:crypto that draw random numbers (or keys from them). */
 const NODE_CRYPTO_RANDOM = [
