@@ -1,5 +1,5 @@
 /**
- * Duplicate suppression by hash of the whole packet (xxhash64 in the node,
+ * Duplicate suppression by hash of the whole packet (XXH3 in the node,
  * injected so the router stays pure).
  *
  * Floods are remembered for the whole validity window: a flood forgotten
@@ -216,6 +216,13 @@ export class FloodFilter {
   }
 }
 
+/**
+ * The last `capacity` data packets, by hash, in a ring of their numbers
+ * (hash, first link, sent link) and an open-addressing index over it
+ * (linear probing, at most half full, ring slot + 1 per position, 0:
+ * empty). Unlike a Map, adding and forgetting a packet allocates nothing,
+ * so a stream of data makes no garbage for the collector to pause on.
+ */
 export class DataFilter {
   /** Hashes in arrival order; grows up to `capacity` so idle routers stay small. */
   private ring: Float64Array;
@@ -223,8 +230,12 @@ export class DataFilter {
   private froms: Int32Array;
   /** The link each packet was sent on (-1: not sent: delivered or dropped), by ring slot. */
   private sents: Int32Array;
-  /** hash -> its ring slot. */
-  private readonly seen = new Map<number, number>();
+  /** Per position: the ring slot + 1 of the hash whose probe run passes here, or 0. */
+  private index: Int32Array;
+  private mask: number;
+  /** 32 - log2(positions), for `home`. */
+  private shift: number;
+  private count = 0;
   private head = 0;
   /** The slot `checkAndAdd` last found or filled. */
   private last = -1;
@@ -234,6 +245,10 @@ export class DataFilter {
     this.ring = new Float64Array(n);
     this.froms = new Int32Array(n);
     this.sents = new Int32Array(n);
+    this.index = new Int32Array(0);
+    this.mask = 0;
+    this.shift = 0;
+    this.reindex();
   }
 
   /**
@@ -242,32 +257,85 @@ export class DataFilter {
    * `link` and returns undefined.
    */
   checkAndAdd(h: number, link: number): number | undefined {
-    const slot = this.seen.get(h);
-    if (slot !== undefined) {
-      this.last = slot;
-      return this.froms[slot];
+    let p = this.probe(h);
+    const known = this.index[p] as number;
+    if (known !== 0) {
+      this.last = known - 1;
+      return this.froms[known - 1];
     }
-    if (this.seen.size === this.ring.length && this.ring.length < this.capacity) {
-      // still filling: grow instead of forgetting (entries so far are 0..size-1, head at 0)
+    if (this.count === this.ring.length && this.ring.length < this.capacity) {
+      // still filling: grow instead of forgetting (entries so far are 0..count-1, head at 0)
       const n = Math.min(this.capacity, this.ring.length * 2);
-      const grown = (a: Float64Array | Int32Array) => {
-        const b = a instanceof Float64Array ? new Float64Array(n) : new Int32Array(n);
-        b.set(a);
-        return b;
-      };
+      const ring = new Float64Array(n);
+      const froms = new Int32Array(n);
+      const sents = new Int32Array(n);
+      ring.set(this.ring);
+      froms.set(this.froms);
+      sents.set(this.sents);
       this.head = this.ring.length;
-      this.ring = grown(this.ring) as Float64Array;
-      this.froms = grown(this.froms) as Int32Array;
-      this.sents = grown(this.sents) as Int32Array;
+      this.ring = ring;
+      this.froms = froms;
+      this.sents = sents;
+      this.reindex();
+      p = this.probe(h);
+    } else if (this.count === this.ring.length) {
+      // full: the oldest goes (emptying a position may move h's probe run)
+      this.removeAt(this.probe(this.ring[this.head] as number));
+      this.count--;
+      p = this.probe(h);
     }
-    if (this.seen.size === this.ring.length) this.seen.delete(this.ring[this.head] as number);
-    this.ring[this.head] = h;
-    this.froms[this.head] = link;
-    this.sents[this.head] = -1;
-    this.seen.set(h, this.head);
-    this.last = this.head;
-    this.head = (this.head + 1) % this.ring.length;
+    const slot = this.head;
+    this.ring[slot] = h;
+    this.froms[slot] = link;
+    this.sents[slot] = -1;
+    this.index[p] = slot + 1;
+    this.count++;
+    this.last = slot;
+    this.head = (slot + 1) % this.ring.length;
     return undefined;
+  }
+
+  /** Where `h`'s probe run holds it, or else the empty position that ends the run. */
+  private probe(h: number): number {
+    const index = this.index;
+    const ring = this.ring;
+    for (let i = home(h, this.shift); ; i = (i + 1) & this.mask) {
+      const v = index[i] as number;
+      if (v === 0 || ring[v - 1] === h) return i;
+    }
+  }
+
+  /** Empties position `p` and closes the gap behind it (as FloodFilter.removeAt). */
+  private removeAt(p: number): void {
+    const index = this.index;
+    const mask = this.mask;
+    let gap = p;
+    index[gap] = 0;
+    for (let j = (gap + 1) & mask; ; j = (j + 1) & mask) {
+      const v = index[j] as number;
+      if (v === 0) return;
+      const at = home(this.ring[v - 1] as number, this.shift);
+      const stays = gap <= j ? gap < at && at <= j : gap < at || at <= j;
+      if (!stays) {
+        index[gap] = v;
+        index[j] = 0;
+        gap = j;
+      }
+    }
+  }
+
+  /** A fresh index at least twice the ring, holding slots 0..count-1. */
+  private reindex(): void {
+    let size = 2;
+    let shift = 31;
+    while (size < 2 * this.ring.length) {
+      size *= 2;
+      shift--;
+    }
+    this.index = new Int32Array(size);
+    this.mask = size - 1;
+    this.shift = shift;
+    for (let slot = 0; slot < this.count; slot++) this.index[this.probe(this.ring[slot] as number)] = slot + 1;
   }
 
   /** Records the link the packet of the last `checkAndAdd` was sent on. */
@@ -281,6 +349,6 @@ export class DataFilter {
   }
 
   get size(): number {
-    return this.seen.size;
+    return this.count;
   }
 }

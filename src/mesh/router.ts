@@ -9,7 +9,7 @@
  * in a link's receive buffer): the router copies what it keeps.
  */
 import { destinationAt } from "../addr/ip-packet.ts";
-import { type AddrKey, addrKey, keyOf } from "./addr-key.ts";
+import { type AddrKey, addrKey, Ipv6KeyCache, keyOf } from "./addr-key.ts";
 import { ClaimFilter, type ClaimRefusal, type ClaimVerdict } from "./claim-filter.ts";
 import { DestinationGate, type DestinationLimits, type GateRefusal } from "./destination-gate.ts";
 import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
@@ -204,8 +204,7 @@ export class Router {
   private ownFloods: Uint8Array[] = [];
   /** Where packets from TUN get their mesh header; allocated on first use (relays never need it). */
   private scratchBuf: Uint8Array | undefined;
-  private readonly lastKeyBytes = new Uint8Array(16);
-  private lastKey: AddrKey | undefined;
+  private readonly v6Keys = new Ipv6KeyCache();
   private readonly nameBytes: Uint8Array;
   private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
   /** Which addresses floods may claim here. */
@@ -584,20 +583,13 @@ export class Router {
   }
 
   /**
-   * The route key of a data packet's destination. Bulk traffic goes to the
-   * same few destinations, so the last IPv6 key is kept and reused when the
-   * bytes match: no new string per packet, and the map finds the string's
-   * hash already computed.
+   * The route key of a data packet's destination. Traffic goes to a few
+   * destinations at a time, so recent IPv6 keys are kept and reused when
+   * the bytes match: no new string per packet, and the map finds the
+   * string's hash already computed.
    */
   private dataKey(b: Uint8Array, off: number, len: 4 | 16): AddrKey {
-    if (len === 4) return addrKey(b, off, 4);
-    const last = this.lastKeyBytes;
-    let same = this.lastKey !== undefined;
-    for (let i = 0; same && i < 16; i++) same = last[i] === b[off + i];
-    if (same) return this.lastKey as AddrKey;
-    for (let i = 0; i < 16; i++) last[i] = b[off + i] as number;
-    this.lastKey = addrKey(b, off, 16);
-    return this.lastKey;
+    return len === 4 ? addrKey(b, off, 4) : this.v6Keys.key(b, off);
   }
 
   /** Forwards or delivers a data packet (already checked for duplicates). */

@@ -12,9 +12,9 @@ import { addrKey, keyOf } from "../../src/mesh/addr-key.ts";
 import { ClaimFilter } from "../../src/mesh/claim-filter.ts";
 import { DataFilter, FloodFilter } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_DATA, CMD_NAME } from "../../src/mesh/packet.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import { Router, type RouterOutput } from "../../src/mesh/router.ts";
 import { RoutingTable } from "../../src/mesh/routing-table.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 
 const json = process.argv.includes("--json");
 const T = 1_800_000_000_000;
@@ -59,7 +59,7 @@ for (const [suite, size] of [
 // duplicate filters
 const pkt = new Uint8Array(1409);
 crypto.getRandomValues(pkt);
-rows.push(rate("xxhash64 of a 1409-byte packet", 1_000_000, () => hash(pkt, 0, pkt.length)));
+rows.push(rate("packet hash (XXH3) of a 1409-byte packet", 1_000_000, () => hash(pkt, 0, pkt.length)));
 const df = new DataFilter(8192);
 rows.push(rate("data filter check+add (8192 ring)", 5_000_000, (i) => df.checkAndAdd(i, 1)));
 const ff = new FloodFilter(180_000, 65536);

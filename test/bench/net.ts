@@ -7,10 +7,13 @@
  *
  * Measures TCP throughput over the mesh IPv6 and IPv4 addresses (1 and 4
  * streams, both directions), UDP at a fixed offered rate (loss), ping RTT
- * through the mesh and over the bare veth, CPU seconds of both node
+ * through the mesh and over the bare veth at three rates (flood pacing,
+ * 100/s, 5/s: average, p99 and max of the answers' own times; at a low
+ * rate each packet finds the nodes asleep), CPU seconds of both node
  * processes per GB carried, their RSS under load (sampled at the end of
  * each iperf3 run: the kernel's high-water mark would count a modern
- * node's start-up, where scrypt briefly takes 32 MiB), and the time from start to the
+ * node's start-up, where scrypt briefly takes 32 MiB) and idle before and
+ * after it, and the time from start to the
  * first answered ping; on modern links also the handshakes a listener
  * completes per second and its CPU per handshake. Median and range over
  * the repetitions.
@@ -19,8 +22,10 @@
  * (tcp_listen / tcp_connect) and once over legacy ones, in turn (modern
  * legacy modern legacy ...), so both see the same machine.
  *
- *   npm run bench [-- --seconds 10 --reps 3 --udp 100 --links modern,legacy --json]
- *   SMOLMESH_COMPARE_BIN=/path/to/other npm run bench   (A B A B over legacy links, ratios A/B)
+ *   npm run bench [-- --seconds 10 --reps 3 --udp 100 --pings 100 --links modern,legacy --json]
+ *   npm run bench -- --only ping   (pings and idle RSS only)
+ *   SMOLMESH_COMPARE_BIN=/path/to/other npm run bench   (A B A B on each kind of link, ratios A/B;
+ *     --links legacy to compare with smolmesh2, which speaks only legacy)
  *   npm run bench -- --mixed    (one node of each binary over a legacy link: interoperation under load)
  */
 import { spawnSync } from "node:child_process";
@@ -40,6 +45,7 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     only: { type: "string" },
     links: { type: "string", default: "modern,legacy" },
+    pings: { type: "string", default: "100" },
   },
 });
 type LinkKind = "modern" | "legacy";
@@ -48,6 +54,8 @@ if (KINDS.length === 0) throw new Error(`--links expects modern, legacy or both,
 const SECONDS = Number(values.seconds);
 const REPS = Number(values.reps);
 const UDP_MBIT = Number(values.udp);
+/** Pings at 5/s per repetition; 3x as many at 100/s and 20x in flood pacing. */
+const PINGS = Number(values.pings);
 const binA = values.bin ?? join(import.meta.dir, "../../dist/smolmesh");
 const binB = process.env.SMOLMESH_COMPARE_BIN;
 const NS = ["smb-1", "smb-2"] as const;
@@ -173,11 +181,33 @@ async function setup(bin1: string, bin2: string, kind: LinkKind): Promise<Mesh> 
   return mesh;
 }
 
-function pingStats(ns: string, addr: string): { avgMs: number; mdevMs: number; loss: number } {
-  const out = sh(inNs(ns, ["ping", "-n", "-q", "-c", "100", "-i", "0.01", addr]), true);
-  const rtt = out.match(/= [\d.]+\/([\d.]+)\/[\d.]+\/([\d.]+) ms/);
+/** How fast ping sends: flood (the next request as soon as the answer is in), or a fixed rate. */
+const PING_RATES = [
+  { label: "flood", args: ["-i", "0"], count: () => 20 * PINGS },
+  { label: "100/s", args: ["-i", "0.01"], count: () => 3 * PINGS },
+  { label: "5/s", args: ["-i", "0.2"], count: () => PINGS },
+] as const;
+
+interface PingStats {
+  avgMs: number;
+  p99Ms: number;
+  maxMs: number;
+  loss: number;
+}
+
+/**
+ * `count` pings at one rate, each answer's own time= read from ping's
+ * output (`-i 0` is ping's flood pacing: root only, one request in flight,
+ * unlike `-f` it prints every answer).
+ */
+function pingStats(ns: string, addr: string, args: readonly string[], count: number): PingStats {
+  const out = sh(inNs(ns, ["ping", "-n", "-c", String(count), ...args, addr]), true);
+  const times = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1])).sort((a, b) => a - b);
   const loss = Number(out.match(/([\d.]+)% packet loss/)?.[1] ?? 100);
-  return { avgMs: Number(rtt?.[1] ?? Number.NaN), mdevMs: Number(rtt?.[2] ?? Number.NaN), loss };
+  if (times.length === 0) return { avgMs: Number.NaN, p99Ms: Number.NaN, maxMs: Number.NaN, loss };
+  const avgMs = times.reduce((a, b) => a + b, 0) / times.length;
+  const p99Ms = times[Math.min(times.length - 1, Math.ceil(0.99 * times.length) - 1)] as number;
+  return { avgMs, p99Ms, maxMs: times[times.length - 1] as number, loss };
 }
 
 interface Iperf {
@@ -256,6 +286,7 @@ async function runOnce(bin1: string, bin2: string, kind: LinkKind, into: Results
   };
   try {
     add("connecting node start to first ping (ms)", mesh.startToPingMs);
+    add("RSS of a node idle, before any load (MiB)", Math.max(...mesh.pids.map(rssKiB)) / 1024);
     const v6 = nameToIpv6Text("bench-one");
     const cases: [string, string, string[]][] = [
       ["TCP IPv6 1 stream ->", v6, []],
@@ -289,12 +320,30 @@ async function runOnce(bin1: string, bin2: string, kind: LinkKind, into: Results
       }
     }
     // RTT last: a node that has carried traffic runs optimised code, as a long-running node does
-    const bare = pingStats(NS[1], "10.77.0.1");
-    const mesh6 = pingStats(NS[1], v6);
-    add("ping RTT bare veth (ms)", bare.avgMs);
-    add("ping RTT through the mesh (ms)", mesh6.avgMs);
-    add("RTT overhead of the mesh (ms)", mesh6.avgMs - bare.avgMs);
-    add("RSS of a node under load (MiB)", mesh.rssUnderLoadKiB / 1024);
+    if (!values.only || "ping".includes(values.only)) {
+      let floodAvg = Number.NaN;
+      for (const rate of PING_RATES) {
+        const bare = pingStats(NS[1], "10.77.0.1", rate.args, rate.count());
+        const mesh6 = pingStats(NS[1], v6, rate.args, rate.count());
+        log(
+          `  ping ${rate.label}: mesh ${mesh6.avgMs.toFixed(3)} / p99 ${mesh6.p99Ms.toFixed(3)} / max ${mesh6.maxMs.toFixed(3)} ms` +
+            `, bare veth ${bare.avgMs.toFixed(3)} / ${bare.p99Ms.toFixed(3)} / ${bare.maxMs.toFixed(3)} ms, mesh loss ${mesh6.loss}%`,
+        );
+        for (const [what, s] of [
+          ["mesh", mesh6],
+          ["bare veth", bare],
+        ] as const) {
+          add(`ping ${rate.label} ${what}: avg (ms)`, s.avgMs);
+          add(`ping ${rate.label} ${what}: p99 (ms)`, s.p99Ms);
+          add(`ping ${rate.label} ${what}: max (ms)`, s.maxMs);
+        }
+        if (rate.label === "flood") floodAvg = mesh6.avgMs;
+        else add(`ping ${rate.label} mesh avg / flood avg`, mesh6.avgMs / floodAvg);
+        if (mesh6.loss > 0) add(`ping ${rate.label} mesh: loss (%)`, mesh6.loss);
+      }
+    }
+    if (mesh.rssUnderLoadKiB) add("RSS of a node under load (MiB)", mesh.rssUnderLoadKiB / 1024);
+    add("RSS of a node idle, after the load (MiB)", Math.max(...mesh.pids.map(rssKiB)) / 1024);
     if (kind === "modern" && (!values.only || "handshakes".includes(values.only))) {
       const h = handshakes(mesh);
       log(`  handshakes: ${h.perSecond.toFixed(0)}/s completed, listener ${h.listenerCpuMs.toFixed(2)} CPU ms each`);
@@ -329,10 +378,10 @@ const machine = `${sh(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d
 const runs: [string, string, string, LinkKind][] = values.mixed
   ? [["mixed", binA, binB ?? binA, "legacy"]]
   : binB
-    ? [
-        ["A", binA, binA, "legacy"],
-        ["B", binB, binB, "legacy"],
-      ]
+    ? KINDS.flatMap((k): [string, string, string, LinkKind][] => [
+        [`A ${k}`, binA, binA, k],
+        [`B ${k}`, binB, binB, k],
+      ])
     : KINDS.map((k) => [k, binA, binA, k]);
 const results: Record<string, Results> = Object.fromEntries(runs.map(([label]) => [label, {}]));
 for (let rep = 0; rep < REPS; rep++) {
@@ -346,12 +395,17 @@ const keys = [...new Set(Object.values(results).flatMap((r) => Object.keys(r)))]
 if (!values.json) {
   console.log(`\n${new Date().toISOString().slice(0, 10)}, ${machine}; ${REPS} reps of ${SECONDS} s; median (range)`);
   const labels = runs.map(([l]) => l);
-  const [first, second] = labels;
-  const header = ["", ...labels, ...(second ? [`${first}/${second}`] : [])];
+  // A/B per link kind when comparing binaries, else first/second
+  const pairs: [string, string][] = binB
+    ? KINDS.map((k) => [`A ${k}`, `B ${k}`])
+    : labels.length > 1
+      ? [[labels[0] as string, labels[1] as string]]
+      : [];
+  const header = ["", ...labels, ...pairs.map(([a, b]) => `${a}/${b}`)];
   const rows = keys.map((k) => {
     const cols = labels.map((l) => cell(results[l]?.[k]));
-    if (second) {
-      const a = results[first as string]?.[k];
+    for (const [first, second] of pairs) {
+      const a = results[first]?.[k];
       const b = results[second]?.[k];
       cols.push(a?.length && b?.length && median(b) ? (median(a) / median(b)).toFixed(2) : "-");
     }

@@ -5,7 +5,7 @@
  */
 import { cpus } from "node:os";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { Exchange, exchangeSetup } from "./exchange.ts";
 import { type FlowResults, type FlowSpec, type SimOptions, type SimStats, Simulation } from "./sim.ts";
 

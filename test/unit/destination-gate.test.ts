@@ -6,8 +6,8 @@
 import { describe, expect, test } from "bun:test";
 import { DestinationGate } from "../../src/mesh/destination-gate.ts";
 import { buildPacket, CMD_NAME } from "../../src/mesh/packet.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import type { Route } from "../../src/mesh/routing-table.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { makeRouter } from "../helpers/router-harness.ts";
 
 describe("destination gate", () => {

@@ -177,3 +177,27 @@ test("the data filter remembers where each packet was sent, through growth and e
   expect(d.checkAndAdd(10, 9)).toBeUndefined();
   expect(d.lastSent()).toBe(-1);
 });
+
+test("data filter: the same answers as a slow model (a list of the last `capacity` packets), whatever the hashes", () => {
+  const hashes = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 100 }),
+      fc.array(fc.tuple(hashes, fc.integer({ min: -1, max: 9 })), { minLength: 100, maxLength: 600, size: "max" }),
+      (cap, ops) => {
+        const d = new DataFilter(cap);
+        const model: [number, number][] = [];
+        for (const [h, link] of ops) {
+          const seen = model.find(([mh]) => mh === h);
+          expect(d.checkAndAdd(h, link)).toBe(seen?.[1]);
+          if (!seen) {
+            model.push([h, link]);
+            if (model.length > cap) model.shift();
+          }
+          expect(d.size).toBe(model.length);
+        }
+      },
+    ),
+    { numRuns: 100 },
+  );
+});

@@ -30,7 +30,6 @@ const ALLOWED_PACKAGES = new Set([
   "node:buffer",
   "ipaddr.js",
   "zod",
-  "xxhash-wasm",
   "@noble/post-quantum/ml-kem.js",
   "dns-packet",
 ]);

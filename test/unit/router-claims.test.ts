@@ -11,7 +11,7 @@ import { keyOf } from "../../src/mesh/addr-key.ts";
 import { ClaimFilter } from "../../src/mesh/claim-filter.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME } from "../../src/mesh/packet.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { ipv4Packet, makeRouter } from "../helpers/router-harness.ts";
 import { utf8 } from "../helpers/vectors.ts";
 

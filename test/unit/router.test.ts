@@ -1,6 +1,6 @@
 /**
  * The router state machine against a table of scenarios: no sockets, no
- * clock, the real xxhash duplicate filter.
+ * clock, the real packet hash and duplicate filter.
  */
 import { beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
@@ -9,8 +9,8 @@ import { keyOf } from "../../src/mesh/addr-key.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { NameCache } from "../../src/mesh/name-cache.ts";
 import { buildPacket, CMD_IPV4, CMD_IPV6, CMD_NAME, readTs, VALIDITY_MS } from "../../src/mesh/packet.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import { ROUTE_HOLD_MS, ROUTE_STALE_MS } from "../../src/mesh/router.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { dataPacket, ipv4Packet, ipv6Packet, makeRouter } from "../helpers/router-harness.ts";
 import { utf8 } from "../helpers/vectors.ts";
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { followRoute, runScenario } from "../sim/scenario.ts";
 import { Simulation } from "../sim/sim.ts";
 import { TOPOLOGIES } from "../sim/topology.ts";

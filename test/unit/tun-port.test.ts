@@ -6,8 +6,8 @@
 import { expect, test } from "bun:test";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { WasmHeap } from "../../src/crypto/heap.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import { Logger } from "../../src/node/log.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { TunPort } from "../../src/node/tun-port.ts";
 import type { TunDevice } from "../../src/platform/tun-api.ts";
 import type { Reactor } from "../../src/reactor/reactor.ts";

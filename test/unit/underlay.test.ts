@@ -9,8 +9,8 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import ipaddr from "ipaddr.js";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
 import { buildPacket, CMD_IPV4 } from "../../src/mesh/packet.ts";
-import { loadPacketHash } from "../../src/mesh/packet-hash.ts";
 import { REMEMBERED, refusalMessage, Underlay } from "../../src/node/claims.ts";
+import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { makeRouter } from "../helpers/router-harness.ts";
 
 let hash: PacketHash;
