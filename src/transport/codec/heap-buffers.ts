@@ -11,19 +11,50 @@
  */
 import type { WasmHeap } from "../../crypto/heap.ts";
 
-/** Bytes received: [start, end) waits to be consumed; reads land at `end`. */
-export class RecvBuffer {
+/** A block of the heap whose bytes [start, end) are live, oldest first. */
+abstract class HeapSpan {
   at: number;
   start = 0;
   end = 0;
 
   constructor(
-    private readonly heap: WasmHeap,
+    protected readonly heap: WasmHeap,
     public cap: number,
   ) {
     this.at = heap.alloc(cap);
   }
 
+  /** Moves the live bytes to the front of the block. */
+  protected toFront(): void {
+    this.heap.u8().copyWithin(this.at, this.at + this.start, this.at + this.end);
+    this.end -= this.start;
+    this.start = 0;
+  }
+
+  /** A new block of `cap` bytes holding the live bytes at its front. Returns how far they moved. */
+  grow(cap: number): number {
+    const shift = this.start;
+    if (cap === this.cap) {
+      this.toFront();
+      return shift;
+    }
+    const at = this.heap.alloc(cap); // may grow the heap: view after
+    this.heap.u8().copyWithin(at, this.at + this.start, this.at + this.end);
+    this.heap.release(this.at, this.cap);
+    this.at = at;
+    this.cap = cap;
+    this.end -= this.start;
+    this.start = 0;
+    return shift;
+  }
+
+  release(): void {
+    this.heap.release(this.at, this.cap);
+  }
+}
+
+/** Bytes received: [start, end) waits to be consumed; reads land at `end`. */
+export class RecvBuffer extends HeapSpan {
   get avail(): number {
     return this.end - this.start;
   }
@@ -43,46 +74,16 @@ export class RecvBuffer {
     if (this.start === this.end) {
       this.start = this.end = 0;
     } else if (this.cap - this.start < frameMax || this.start > this.cap / 2) {
-      this.heap.u8().copyWithin(this.at, this.at + this.start, this.at + this.end);
-      this.end -= this.start;
-      this.start = 0;
+      this.toFront();
     } else {
       return 0;
     }
     return shift;
   }
-
-  /** A new block of `cap` bytes holding the unconsumed bytes at its front. Returns how far they moved. */
-  grow(cap: number): number {
-    const shift = this.start;
-    const at = this.heap.alloc(cap); // may grow the heap: view after
-    this.heap.u8().copyWithin(at, this.at + this.start, this.at + this.end);
-    this.heap.release(this.at, this.cap);
-    this.at = at;
-    this.cap = cap;
-    this.end -= this.start;
-    this.start = 0;
-    return shift;
-  }
-
-  release(): void {
-    this.heap.release(this.at, this.cap);
-  }
 }
 
 /** Bytes queued for the socket: [start, end) goes out next; frames are written at `end`. */
-export class SendQueue {
-  at: number;
-  start = 0;
-  end = 0;
-
-  constructor(
-    private readonly heap: WasmHeap,
-    public cap: number,
-  ) {
-    this.at = heap.alloc(cap);
-  }
-
+export class SendQueue extends HeapSpan {
   get pending(): number {
     return this.end - this.start;
   }
@@ -96,9 +97,7 @@ export class SendQueue {
     if (this.pending + need > limit) return 0;
     if (this.end + need > this.cap) {
       if (this.pending + need > this.cap) return 0;
-      this.heap.u8().copyWithin(this.at, this.at + this.start, this.at + this.end);
-      this.end -= this.start;
-      this.start = 0;
+      this.toFront();
     }
     return this.at + this.end;
   }
@@ -125,26 +124,10 @@ export class SendQueue {
     if (this.start === this.end) this.start = this.end = 0;
   }
 
-  /** A new block of `cap` bytes holding the queued bytes at its front. */
-  grow(cap: number): void {
-    if (cap === this.cap) return;
-    const at = this.heap.alloc(cap); // may grow the heap: view after
-    this.heap.u8().copyWithin(at, this.at + this.start, this.at + this.end);
-    this.heap.release(this.at, this.cap);
-    this.at = at;
-    this.cap = cap;
-    this.end -= this.start;
-    this.start = 0;
-  }
-
   /** Takes everything queued (tests and non-socket transports). */
   drain(): Uint8Array {
     const out = this.heap.u8().slice(this.at + this.start, this.at + this.end);
     this.start = this.end = 0;
     return out;
-  }
-
-  release(): void {
-    this.heap.release(this.at, this.cap);
   }
 }

@@ -20,6 +20,7 @@ import type { WasmHeap } from "../../crypto/heap.ts";
 import { FRAME_OVERHEAD, type FrameCipher, type LegacySuite, MAX_PAYLOAD } from "../../crypto/suite.ts";
 import { RecvBuffer, SendQueue } from "./heap-buffers.ts";
 import {
+  checkKeyCount,
   DEFAULT_LIMITS,
   type FrameSink,
   feedThrough,
@@ -83,10 +84,7 @@ export class LegacySession implements LinkSession {
     limits?: SessionLimits;
   }) {
     if (opts.iv.length !== 16) throw new RangeError(`"iv" expected 16 bytes, got ${opts.iv.length}`);
-    if (opts.candidates.length === 0) throw new RangeError(`"candidates" expected at least one key`);
-    if (opts.role === "connect" && opts.candidates.length !== 1) {
-      throw new RangeError(`a connecting session takes exactly one key, got ${opts.candidates.length}`);
-    }
+    checkKeyCount(opts.role, opts.candidates.length, "candidates");
     this.role = opts.role;
     this.candidates = opts.candidates;
     this.iv = opts.iv.slice();

@@ -42,6 +42,7 @@ import {
   TYPE_REKEY,
 } from "./modern-wire.ts";
 import {
+  checkKeyCount,
   DEFAULT_LIMITS,
   type FrameSink,
   feedThrough,
@@ -104,10 +105,7 @@ export class ModernSession implements LinkSession {
   private disposed = false;
 
   constructor(o: ModernOptions) {
-    if (o.psks.length === 0) throw new RangeError(`"psks" expected at least one key`);
-    if (o.role === "connect" && o.psks.length !== 1) {
-      throw new RangeError(`a connecting session takes exactly one key, got ${o.psks.length}`);
-    }
+    checkKeyCount(o.role, o.psks.length, "psks");
     this.role = o.role;
     this.heap = o.heap;
     this.psks = o.psks;

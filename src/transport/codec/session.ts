@@ -74,6 +74,14 @@ export interface LinkSession {
   dispose(): void;
 }
 
+/** A session's keys: at least one, and exactly one when it connects. */
+export function checkKeyCount(role: Role, count: number, what: string): void {
+  if (count === 0) throw new RangeError(`"${what}" expected at least one key`);
+  if (role === "connect" && count !== 1) {
+    throw new RangeError(`a connecting session takes exactly one key, got ${count}`);
+  }
+}
+
 /** Reads socket-sized chunks of `bytes` through readTarget/received (the body of every `feed`). */
 export function feedThrough(s: LinkSession, heapU8: () => Uint8Array, bytes: Uint8Array, sink: FrameSink) {
   let off = 0;
