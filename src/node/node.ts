@@ -41,41 +41,15 @@ import { describeRoute, describeTransport } from "./describe.ts";
 import { DnsService } from "./dns-service.ts";
 import type { Level, Logger } from "./log.ts";
 import { MeshNameBook } from "./name-book.ts";
+import { planReload, type Transport } from "./reload-plan.ts";
 import { RouteLog } from "./route-log.ts";
 import { TunPort } from "./tun-port.ts";
-
-type Transport = Config["transports"][number];
 
 export interface ResolveResult {
   suffix: string;
   /** Whether and where the responder answers. */
   responder: string;
   lines: LookupLine[];
-}
-
-/** Config fields a running node cannot change: a reload names them. */
-const RESTART_FIELDS = [
-  "node_name",
-  "ipv4_addresses",
-  "linux_tuntap",
-  "windows_tuntap",
-  "interface_name",
-  "mtu",
-  "control_socket",
-  "wintun_dll",
-  "metrics_listen",
-  "accept_ipv4",
-  "accept_ipv6",
-  "max_destinations",
-  "new_destinations_burst",
-  "new_destinations_per_second",
-] as const satisfies readonly (keyof Config)[];
-
-/** What makes a transport the same one across a reload: kind and address (keys may change). */
-function transportId(t: Transport): string {
-  return t.type === "tcp_listen" || t.type === "legacy_tcp_listen"
-    ? `${t.type} ${t.bind} ${t.port}`
-    : `${t.type} ${t.host} ${t.port}`;
 }
 
 /** A transport the node runs, and what it made. */
@@ -476,24 +450,17 @@ export class MeshNode implements RouterOutput {
    */
   reconfigure(next: Config, logger: { level: Level }): { applied: string[]; restart: string[] } {
     const applied: string[] = [];
-    const restart = RESTART_FIELDS.filter((f) => JSON.stringify(this.config[f]) !== JSON.stringify(next[f])).map(
-      (f) => `${f} changed: takes effect at restart`,
-    );
-    const wanted = [...next.transports];
-    for (const rec of [...this.running]) {
-      const i = wanted.findIndex((t) => transportId(t) === transportId(rec.transport));
-      if (i < 0) {
-        this.removeTransport(rec);
-        applied.push(`removed ${describeTransport(rec.transport)}`);
-        continue;
-      }
-      const t = wanted.splice(i, 1)[0] as Transport;
-      if (JSON.stringify(t) === JSON.stringify(rec.transport)) continue;
+    const plan = planReload(this.running, this.config, next);
+    for (const rec of plan.removed) {
+      this.removeTransport(rec);
+      applied.push(`removed ${describeTransport(rec.transport)}`);
+    }
+    for (const [rec, t] of plan.changed) {
       rec.transport = t;
       rec.session = this.sessionFor(t);
       applied.push(`${describeTransport(t)}: new keys or settings apply from its next handshake`);
     }
-    for (const t of wanted) {
+    for (const t of plan.added) {
       if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
       else this.connect(t);
       applied.push(`added ${describeTransport(t)}`);
@@ -516,7 +483,7 @@ export class MeshNode implements RouterOutput {
             : "dns: off",
       );
     }
-    return { applied, restart };
+    return { applied, restart: plan.restart };
   }
 
   private removeTransport(rec: Running): void {
