@@ -165,7 +165,7 @@ export class Link {
         this.rxKeyAt = this.lastReceived;
       }
       if (!wasUp && this.session.established && this.state === "handshake") this.onEstablished();
-      if (this.session.pending) this.scheduleFlush(); // a handshake answer
+      if (this.session.pending) this.scheduleFlush(); // a handshake answer, or what the link queued on coming up
       if (n < room) return;
     }
   }
@@ -179,7 +179,6 @@ export class Link {
     this.deadline?.cancel();
     this.state = "up";
     this.establishedAt = this.txKeyAt = this.rxKeyAt = this.reactor.now();
-    if (this.session.pending) this.scheduleFlush();
     this.armIdle();
     if (this.modern) this.armRekey(this.timing.rekeyMs);
     this.events.established(this);
@@ -196,8 +195,8 @@ export class Link {
     });
   }
 
+  /** The session made a new sending key (the timer's rekey, or one after 2^30 bytes). */
   private noteTxRekey(): void {
-    if (this.session.txRekeys === this.txRekeysSeen) return;
     this.txRekeysSeen = this.session.txRekeys;
     this.txKeyAt = this.reactor.now();
   }

@@ -13,8 +13,9 @@ import { NN_HFS_PSK0 } from "../../crypto/noise/handshake-state.ts";
 import { X25519_LEN } from "../../crypto/x25519.ts";
 
 export const PATTERN = NN_HFS_PSK0;
-export const MAGIC = Uint8Array.of(0x73, 0x6d, 0x6c, 0x01);
 export const VERSION = 1;
+/** "sml" and the version byte. */
+export const MAGIC = Uint8Array.of(0x73, 0x6d, 0x6c, VERSION);
 export const LEN_BYTES = 2;
 
 /** Handshake payloads: UTF-8 JSON, at most this many bytes. */
