@@ -5,6 +5,7 @@ import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseHostPort } from "../config/host-port.ts";
 import { parseConfig } from "../config/load.ts";
 import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
+import { type GcmEngine, installGcmEngine } from "../crypto/aes-gcm.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { PipeControlServer, pipeIsLive } from "../node/control-pipe.ts";
 import { ControlServer, type Handler, socketIsLive } from "../node/control-server.ts";
@@ -73,6 +74,7 @@ export const meshnodeCommand = defineCommand({
     const failed = cryptoSelfTest();
     if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
     const platform = currentPlatform();
+    useNativeGcm(platform, log);
     const node = new MeshNode(config, platform, await loadPacketHash(), log);
     const startedAt = node.reactor.now();
     log.info(
@@ -202,5 +204,18 @@ async function openControl(
       `no control socket (smolmesh status will not reach this node): ${msg}; set control_socket to a writable path`,
     );
     return undefined;
+  }
+}
+
+/** Modern links seal in place with the platform's AES-GCM when it has one that agrees with node:crypto. */
+function useNativeGcm(platform: Platform, log: Logger): void {
+  const engine = platform.gcm();
+  const problem = typeof engine === "string" ? engine : installGcmEngine(engine);
+  if (problem === undefined) {
+    log.debug(`modern links use AES-256-GCM from ${(engine as GcmEngine).name}`);
+  } else if (typeof engine === "string") {
+    log.info(`modern links use node:crypto's AES-256-GCM, which costs more CPU and memory per frame: ${problem}`);
+  } else {
+    log.warn(`not using ${engine.name} for AES-256-GCM: ${problem}; modern links use node:crypto`);
   }
 }

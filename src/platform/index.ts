@@ -2,8 +2,10 @@
  * The OS layer for this process: a reactor backend and socket calls.
  * Nothing is loaded until asked for (dlopen happens on first use).
  */
+import type { GcmEngine } from "../crypto/aes-gcm.ts";
 import type { PollBackend } from "../reactor/backend.ts";
 import type { NetApi } from "../reactor/net-api.ts";
+import { openSslGcm } from "./linux/libcrypto.ts";
 import { linuxNet } from "./linux/net.ts";
 import { LinuxPoll } from "./linux/poll.ts";
 import { sdNotify } from "./linux/sd-notify.ts";
@@ -29,6 +31,8 @@ export interface Platform {
   openTun(opts: TunOptions): TunDevice;
   /** Tells the service manager about our state (systemd's sd_notify); false when nobody listens. */
   notify(state: string): boolean;
+  /** AES-256-GCM in place from a system library, or why there is none (modern links then use node:crypto). */
+  gcm(): GcmEngine | string;
 }
 
 function openLinuxTun(opts: TunOptions): TunDevice {
@@ -57,10 +61,18 @@ export function currentPlatform(): Platform {
       net: windowsNet,
       openTun: openWindowsTun,
       notify: () => false,
+      gcm: () => "no in-place AES-GCM on Windows yet",
     };
   }
   if (process.platform === "linux") {
-    return { name: "linux", poll: () => new LinuxPoll(), net: linuxNet, openTun: openLinuxTun, notify: sdNotify };
+    return {
+      name: "linux",
+      poll: () => new LinuxPoll(),
+      net: linuxNet,
+      openTun: openLinuxTun,
+      notify: sdNotify,
+      gcm: openSslGcm,
+    };
   }
   throw new Error(`smolmesh does not run on ${process.platform} (Linux and Windows are supported)`);
 }

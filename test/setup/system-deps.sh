@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests, demo and benchmarks use, if missing:
-# iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv), and any
-# extra CHECK:PACKAGE arguments (CHECK is a command name or an absolute path).
+# iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv), OpenSSL 3's
+# libcrypto (modern links seal in place with it), and any extra CHECK:PACKAGE
+# arguments (CHECK is a command name or an absolute path).
 # Only as root; otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
@@ -9,6 +10,8 @@ have() { case "$1" in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null ;; esac; 
 have ip || need+=(iproute2)
 have ping || need+=(iputils-ping)
 have setpriv || need+=(util-linux)
+have_libcrypto() { /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; }
+have_libcrypto || need+=(libcrypto)
 for extra in "$@"; do
   have "${extra%%:*}" || need+=("${extra##*:}")
 done
@@ -17,7 +20,13 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "system-deps: missing ${need[*]} (run as root to install them; the tests that need them will be skipped)" >&2
   exit 0
 fi
-echo "system-deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# the library's package is libssl3t64 from Debian 13 on, libssl3 before
+for i in "${!need[@]}"; do
+  if [ "${need[$i]}" = libcrypto ]; then
+    if apt-cache show libssl3t64 >/dev/null 2>&1; then need[$i]=libssl3t64; else need[$i]=libssl3; fi
+  fi
+done
+echo "system-deps: installing ${need[*]}" >&2
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

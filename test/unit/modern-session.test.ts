@@ -11,6 +11,7 @@ import { speck } from "../../src/crypto/index.ts";
 import { DetectingSession } from "../../src/transport/codec/detect-session.ts";
 import { LegacySession } from "../../src/transport/codec/legacy-session.ts";
 import { BODY_MAX, MAGIC, MSG1_MIN } from "../../src/transport/codec/modern-wire.ts";
+import { describeEachGcm } from "../helpers/gcm-engines.ts";
 import { modern, pump } from "../helpers/modern.ts";
 import { collector, session } from "../helpers/sessions.ts";
 import { utf8 } from "../helpers/vectors.ts";
@@ -172,7 +173,7 @@ describe("modern handshake", () => {
   });
 });
 
-describe("modern frames", () => {
+describeEachGcm("modern frames", () => {
   test("bodies from 1 byte to the largest cross both ways, byte for byte", () => {
     const { c, l } = connected();
     expect(c.reserve(0, false)).toBe(0); // a mesh packet is never empty

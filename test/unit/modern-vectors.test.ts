@@ -6,11 +6,12 @@
  * from src/ (node:crypto and noble's ML-KEM only), so the transcripts are
  * not just the implementation agreeing with itself.
  */
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { createCipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman } from "node:crypto";
 import { ml_kem768 } from "@noble/post-quantum/ml-kem.js";
 import { sharedHeap } from "../../src/crypto/heap.ts";
 import { ModernSession } from "../../src/transport/codec/modern-session.ts";
+import { describeEachGcm } from "../helpers/gcm-engines.ts";
 import { psk as derivePsk } from "../helpers/modern.ts";
 import { fixedRandom, makeTranscript, TRANSCRIPT_INPUTS, type Transcript } from "../helpers/modern-transcript.ts";
 import { collector } from "../helpers/sessions.ts";
@@ -18,7 +19,7 @@ import { hex, loadVectors, toHex, utf8 } from "../helpers/vectors.ts";
 
 const file = loadVectors<{ transcripts: Transcript[] }>("modern_link.json");
 
-describe("modern link transcripts", () => {
+describeEachGcm("modern link transcripts", () => {
   test("the implementation reproduces every committed transcript byte for byte", () => {
     expect(file.transcripts.length).toBe(TRANSCRIPT_INPUTS.length);
     for (const [i, input] of TRANSCRIPT_INPUTS.entries()) {
