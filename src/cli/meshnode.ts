@@ -4,7 +4,7 @@ import { defineCommand } from "citty";
 import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseHostPort } from "../config/host-port.ts";
 import { parseConfig } from "../config/load.ts";
-import { type Config, controlSocketPath, LOG_LEVELS, wantsTun } from "../config/schema.ts";
+import { type Config, controlSocketPath, LOG_LEVELS, usesModernLinks, wantsTun } from "../config/schema.ts";
 import { type GcmEngine, installGcmEngine } from "../crypto/aes-gcm.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { PipeControlServer, pipeIsLive } from "../node/control-pipe.ts";
@@ -74,7 +74,7 @@ export const meshnodeCommand = defineCommand({
     const failed = cryptoSelfTest();
     if (failed.length) throw new ExitError(`self-test failed (${failed.join(", ")}): this build is broken`, 1);
     const platform = currentPlatform();
-    useNativeGcm(platform, log);
+    useNativeGcm(config, platform, log);
     const node = new MeshNode(config, platform, await loadPacketHash(), log);
     const startedAt = node.reactor.now();
     log.info(
@@ -91,7 +91,9 @@ export const meshnodeCommand = defineCommand({
     }
     try {
       node.start();
-      control = await openControl(config, node, platform, log, startedAt, () => reload(args.config, node, log));
+      control = await openControl(config, node, platform, log, startedAt, () =>
+        reload(args.config, node, platform, log),
+      );
       const at = config.metrics_listen === undefined ? undefined : parseHostPort(config.metrics_listen);
       if (at) {
         metrics = openMetrics(at, () => renderPrometheus(snapshot(node, VERSION_TEXT, startedAt)));
@@ -116,7 +118,7 @@ export const meshnodeCommand = defineCommand({
     if (process.platform !== "win32") {
       process.on("SIGHUP", () => {
         try {
-          reload(args.config, node, log);
+          reload(args.config, node, platform, log);
         } catch (e) {
           log.error(`internal error: ${(e as Error).stack ?? e}`);
         }
@@ -138,7 +140,7 @@ export interface ReloadResult {
  * reload`). A config with an error is refused with the messages `check`
  * prints, and the node keeps running on the one it has.
  */
-function reload(path: string, node: MeshNode, log: Logger): ReloadResult | { refused: string } {
+function reload(path: string, node: MeshNode, platform: Platform, log: Logger): ReloadResult | { refused: string } {
   const refuse = (msg: string) => {
     log.error(`reload refused, still running on the old config:\n${msg}`);
     return { refused: msg };
@@ -151,6 +153,7 @@ function reload(path: string, node: MeshNode, log: Logger): ReloadResult | { ref
   }
   const result = parseConfig(text);
   if (!result.ok) return refuse(result.errors.map((e) => `${path}: ${e}`).join("\n"));
+  useNativeGcm(result.config, platform, log);
   const r = node.reconfigure(result.config, log);
   for (const w of result.warnings) log.warn(`reload: ${path}: ${w}`);
   for (const a of r.applied) log.info(`reload: ${a}`);
@@ -207,8 +210,16 @@ async function openControl(
   }
 }
 
-/** Modern links seal in place with the platform's AES-GCM when it has one that agrees with node:crypto. */
-function useNativeGcm(platform: Platform, log: Logger): void {
+let gcmChosen = false;
+
+/**
+ * Modern links seal in place with the platform's AES-GCM when it has one
+ * that agrees with node:crypto. Chosen once, when the first config with a
+ * modern transport is read (a legacy-only node does not load the library).
+ */
+function useNativeGcm(config: Config, platform: Platform, log: Logger): void {
+  if (gcmChosen || !usesModernLinks(config)) return;
+  gcmChosen = true;
   const engine = platform.gcm();
   const problem = typeof engine === "string" ? engine : installGcmEngine(engine);
   if (problem === undefined) {

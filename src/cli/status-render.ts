@@ -39,6 +39,7 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
       `  memory ${humanBytes(n.memory.rssBytes)} (heap ${humanBytes(n.memory.heapBytes)})`,
   );
   out.push(`addresses: ${n.addresses.map((a) => (n.dnsName ? `${a} (${n.dnsName})` : a)).join(", ")}`);
+  out.push(`modern links' AES-GCM: ${n.aesGcm}`);
   out.push("");
   const links = table(
     [
@@ -153,7 +154,9 @@ export function renderPrometheus(s: StatusSnapshot): string {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [labels, v] of samples) lines.push(`${name}{${node}${labels ? `,${labels}` : ""}} ${v}`);
   };
-  metric("smolmesh_info", "gauge", "Node identity.", [[`version="${esc(s.node.version)}"`, 1]]);
+  metric("smolmesh_info", "gauge", "Node identity.", [
+    [`version="${esc(s.node.version)}",aes_gcm="${esc(s.node.aesGcm)}"`, 1],
+  ]);
   metric("smolmesh_uptime_seconds", "gauge", "Seconds since the node started.", [["", s.node.uptimeS]]);
   metric("smolmesh_resident_memory_bytes", "gauge", "Resident memory of the node process.", [
     ["", s.node.memory.rssBytes],

@@ -158,8 +158,7 @@ export const configSchema = z
   })
   .superRefine((c, ctx) => {
     // the modern handshake carries the name in a payload of at most 1,024 bytes (with room for "software")
-    const modern = c.transports.some((t) => t.type === "tcp_connect" || t.type === "tcp_listen");
-    if (modern && new TextEncoder().encode(JSON.stringify(c.node_name)).length > NODE_NAME_MODERN_MAX) {
+    if (usesModernLinks(c) && new TextEncoder().encode(JSON.stringify(c.node_name)).length > NODE_NAME_MODERN_MAX) {
       ctx.addIssue({
         code: "custom",
         path: ["node_name"],
@@ -202,4 +201,9 @@ export function tunName(
 /** Whether a node with this config runs a TUN device on `platform` (linux_tuntap / windows_tuntap, as in the original). */
 export function wantsTun(config: Pick<Config, "linux_tuntap" | "windows_tuntap">, platform: string): boolean {
   return platform === "win32" ? config.windows_tuntap : config.linux_tuntap;
+}
+
+/** Whether any transport speaks the modern link protocol. */
+export function usesModernLinks(c: { transports: readonly { type: string }[] }): boolean {
+  return c.transports.some((t) => t.type === "tcp_connect" || t.type === "tcp_listen");
 }

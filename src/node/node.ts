@@ -86,6 +86,8 @@ export class MeshNode implements RouterOutput {
   readonly listeners: Listener[] = [];
   private readonly heap = sharedHeap();
   private nextLinkId = 1;
+  /** The OS shortfall (net.shortfall) has been logged. */
+  private shortfallTold = false;
   private tickTimer: ReturnType<Reactor["after"]> | undefined;
   private readonly linkOwner = new Map<number, Connector>();
   /** Each running transport: its config and how to make a session for it (keys change on reload). */
@@ -303,6 +305,11 @@ export class MeshNode implements RouterOutput {
   private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {
     const id = this.nextLinkId++;
     this.underlay.linkOpened(id, peer.ip, this.platform.net.localAddress(fd)?.ip);
+    const shortfall = this.platform.net.shortfall();
+    if (shortfall !== undefined && !this.shortfallTold) {
+      this.shortfallTold = true;
+      this.log.warn(shortfall);
+    }
     const text = formatSocketAddress(peer);
     const link = new Link(
       id,

@@ -2,7 +2,9 @@
  * A snapshot of a running node for `smolmesh status`: plain JSON, the same
  * object the table, --json and --prometheus views are made from.
  */
+
 import { formatIp } from "../addr/format.ts";
+import { gcmEngine } from "../crypto/aes-gcm.ts";
 import { dnsNameOf } from "../dns/names.ts";
 import type { Counter } from "../mesh/router.ts";
 import type { LinkStats } from "../transport/link.ts";
@@ -44,6 +46,8 @@ export interface StatusSnapshot {
     /** NAME.SUFFIX when this node answers it in DNS. */
     dnsName: string | null;
     version: string;
+    /** Where modern links' AES-256-GCM comes from: "OpenSSL 3.0.19 (libcrypto.so.3)" in place, or "node:crypto". */
+    aesGcm: string;
     pid: number;
     uptimeS: number;
     addresses: string[];
@@ -113,6 +117,7 @@ export function snapshot(node: MeshNode, version: string, startedAt: number): St
       name: node.config.node_name,
       dnsName: dnsName(node.config.node_name),
       version,
+      aesGcm: gcmEngine().name,
       pid: process.pid,
       uptimeS: secs(now - startedAt),
       addresses: node.addresses.map(formatIp),

@@ -59,6 +59,12 @@ export interface NetApi {
   receiveFrom(fd: number, buf: Uint8Array, offset: number, length: number): Datagram | undefined;
   /** Sends one datagram; false when it would block or the network refused it (either way it is gone). */
   sendTo(fd: number, buf: Uint8Array, offset: number, length: number, to: SocketAddress): boolean;
+  /**
+   * What the OS would not give the sockets made so far that links rely on
+   * (e.g. TCP_USER_TIMEOUT refused: dead links take the idle timeout to
+   * notice), for one warning; undefined while nothing is missing.
+   */
+  shortfall(): string | undefined;
   /** "ECONNREFUSED (Connection refused)" for an errno from `connectError`. */
   describeError(errno: number): string;
 }

@@ -60,6 +60,10 @@ nodeSuite("loopback", "modern links and one port for both protocols", () => {
     expect(links.map((l) => l.protocol).sort()).toEqual(["gimli", "modern"]);
   });
 
+  test("the node seals modern frames in place with the system's OpenSSL, and says so in status", async () => {
+    expect((await A.status()).node.aesGcm).toMatch(/^OpenSSL 3\.\d+\.\d+.* \(libcrypto\.so\.3\)$/);
+  });
+
   test("floods cross from the legacy side to the modern side and back", async () => {
     await B.waitLog(/route added: fd00:[0-9a-f:]+ \(relay-c\) via link/);
     await C.waitLog(/route added: fd00:[0-9a-f:]+ \(relay-b\) via link/);

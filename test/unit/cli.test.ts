@@ -97,7 +97,9 @@ describe("compiled executable", () => {
     await node.waitLog(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
     const r = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(r.status).toBe(200);
-    expect(await r.text()).toMatch(/^smolmesh_info\{node="compiled-metrics",version="[^"]+"\} 1$/m);
+    expect(await r.text()).toMatch(
+      /^smolmesh_info\{node="compiled-metrics",version="[^"]+",aes_gcm="node:crypto"\} 1$/m,
+    );
     expect(await node.stop()).toBe(0);
   });
 

@@ -6,6 +6,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import * as ref from "../../src/crypto/gimli-ref.ts";
 import { gimli, gimliRef, gimliWasm } from "../../src/crypto/index.ts";
+import { cryptoSelfTest } from "../../src/crypto/self-test.ts";
 import type { LegacySuite } from "../../src/crypto/suite.ts";
 import { expectOpenedTranscripts, expectSealedTranscripts } from "../helpers/transcripts.ts";
 import { type FramesFile, hex, loadVectors, toHex } from "../helpers/vectors.ts";
@@ -115,5 +116,32 @@ describe("Gimli: WebAssembly and TypeScript agree on random input", () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe("the start-up self-test", () => {
+  test("passes on this build, and names Gimli when its SIMD permutation goes wrong", () => {
+    expect(cryptoSelfTest()).toEqual([]);
+    const w = gimliWasm();
+    const keystream = w.keystream;
+    const multigimli3 = w.multigimli3;
+    // a permutation that loses one bit in some lane, as a miscompiled SIMD module would
+    w.keystream = (key, n) => {
+      const out = keystream.call(w, key, n);
+      out[n - 1] = (out[n - 1] as number) ^ 1;
+      return out;
+    };
+    w.multigimli3 = (x, y, z) => {
+      const out = multigimli3.call(w, x, y, z);
+      out[0] = (out[0] as number) ^ 0x80;
+      return out;
+    };
+    try {
+      expect(cryptoSelfTest()).toEqual(["Gimli keyfinder vector", "Gimli keystream vector"]);
+    } finally {
+      w.keystream = keystream;
+      w.multigimli3 = multigimli3;
+    }
+    expect(cryptoSelfTest()).toEqual([]);
   });
 });

@@ -20,6 +20,7 @@ const snapshot: StatusSnapshot = {
     name: "n1",
     dnsName: "n1.mesh",
     version: "0.1.0",
+    aesGcm: "node:crypto",
     pid: 1,
     uptimeS: 5,
     addresses: [],

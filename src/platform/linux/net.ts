@@ -63,12 +63,15 @@ function tcpSocket(family: 4 | 6): number {
   return fd;
 }
 
+let userTimeoutRefused: string | undefined;
+
 /** TCP_USER_TIMEOUT where the kernel has it (Linux 2.6.37+); elsewhere the idle timeout alone finds dead links. */
 function userTimeout(fd: number): void {
   try {
     setInt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, UNACKED_TIMEOUT_MS, "TCP_USER_TIMEOUT");
-  } catch {
+  } catch (e) {
     // e.g. an emulated kernel without it
+    userTimeoutRefused ??= `the kernel refused TCP_USER_TIMEOUT (${(e as Error).message}): a link whose peer vanishes is given up by the idle timeout alone, not ${UNACKED_TIMEOUT_MS / 1000} s after the first unanswered packet`;
   }
 }
 
@@ -79,6 +82,7 @@ function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress 
 }
 
 export const linuxNet: NetApi = {
+  shortfall: () => userTimeoutRefused,
   connect(addr) {
     const fd = tcpSocket(addr.ip.length === 16 ? 6 : 4);
     try {

@@ -58,12 +58,15 @@ function handle(s: bigint | number, call: string): number {
   return Number(v);
 }
 
+let maxRetransmitRefused: string | undefined;
+
 /** TCP_MAXRT where Windows (or Wine) has it; older systems keep their default. */
 function setMaxRetransmit(fd: number): void {
   try {
     setInt(fd, IPPROTO_TCP, TCP_MAXRT, UNACKED_TIMEOUT_MS / 1000, "TCP_MAXRT");
-  } catch {
+  } catch (e) {
     // not supported here: silent link failures are then found by the idle timeout
+    maxRetransmitRefused ??= `Windows refused TCP_MAXRT (${(e as Error).message}): a link whose peer vanishes is given up by the idle timeout alone, not ${UNACKED_TIMEOUT_MS / 1000} s after the first unanswered packet`;
   }
 }
 
@@ -92,6 +95,7 @@ function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress 
 const wouldBlock = (e: number) => e === WSA.EWOULDBLOCK || e === WSA.EINPROGRESS || e === WSA.EINTR;
 
 export const windowsNet: NetApi = {
+  shortfall: () => maxRetransmitRefused,
   connect(addr) {
     const fd = tcpSocket(addr.ip.length === 16);
     try {
