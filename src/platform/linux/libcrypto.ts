@@ -34,8 +34,8 @@ const TAG = 16;
 type Lib = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 type Pointer = NonNullable<ReturnType<Lib["EVP_CIPHER_CTX_new"]>>;
 
-/** The OpenSSL engine, or the reason there is none. */
-export function openSslGcm(): GcmEngine | string {
+/** The OpenSSL engine (with the number of its contexts not yet released), or the reason there is none. */
+export function openSslGcm(): (GcmEngine & { contexts(): number }) | string {
   let lib: Lib;
   try {
     lib = dlopen("libcrypto.so.3", SYMBOLS).symbols;
@@ -45,8 +45,12 @@ export function openSslGcm(): GcmEngine | string {
   const cipher = lib.EVP_aes_256_gcm();
   if (!cipher) return "libcrypto.so.3 has no AES-256-GCM";
   const version = String(lib.OpenSSL_version(0)).replace(/ \d+ \w+ \d{4}.*$/, "");
+  let live = 0;
   // a context a collected CipherState left behind (dropped without erase) is still released
-  const orphans = new FinalizationRegistry<Pointer>((ctx) => lib.EVP_CIPHER_CTX_free(ctx));
+  const orphans = new FinalizationRegistry<Pointer>((ctx) => {
+    lib.EVP_CIPHER_CTX_free(ctx);
+    live--;
+  });
   const outLen = new Int32Array(1);
   const outLenAt = ptr(outLen);
   const fail = (what: string): never => {
@@ -60,6 +64,7 @@ export function openSslGcm(): GcmEngine | string {
       const ctx = lib.EVP_CIPHER_CTX_new();
       if (!ctx) throw new Error("OpenSSL AES-256-GCM: EVP_CIPHER_CTX_new failed");
       this.ctx = ctx;
+      live++;
       orphans.register(this, ctx, this);
       if (
         lib.EVP_CipherInit_ex(ctx, cipher, null, null, null, 1) !== 1 ||
@@ -101,6 +106,7 @@ export function openSslGcm(): GcmEngine | string {
       orphans.unregister(this);
       lib.EVP_CIPHER_CTX_free(this.ctx); // cleanses the key schedule
       this.ctx = null;
+      live--;
     }
 
     private live(): Pointer {
@@ -109,5 +115,5 @@ export function openSslGcm(): GcmEngine | string {
     }
   }
 
-  return { name: `${version} (libcrypto.so.3)`, keyed: (key) => new OpenSslContext(key) };
+  return { name: `${version} (libcrypto.so.3)`, keyed: (key) => new OpenSslContext(key), contexts: () => live };
 }
