@@ -7,182 +7,39 @@
  *
  * Packet bytes passed in are only valid during the call (they usually lie
  * in a link's receive buffer): the router copies what it keeps.
+ *
+ * Here: links, ticks, origination, and the data path, which is hot and so
+ * stays in this class (a data packet pays no extra call, closure or
+ * allocation). Floods go to the router's FloodReceiver (receive-flood.ts);
+ * router-api.ts declares what a router is given and what it reports.
  */
 import { destinationAt } from "../addr/ip-packet.ts";
 import { type AddrKey, addrKey, Ipv6KeyCache, keyOf } from "./addr-key.ts";
-import { ClaimFilter, type ClaimRefusal, type ClaimVerdict } from "./claim-filter.ts";
-import { DestinationGate, type DestinationLimits, type GateRefusal } from "./destination-gate.ts";
-import { DataFilter, FloodFilter, type PacketHash } from "./dup-filter.ts";
-import { NameCache, type NameInfo } from "./name-cache.ts";
+import type { ClaimFilter } from "./claim-filter.ts";
+import type { DestinationGate } from "./destination-gate.ts";
+import { DataFilter, FloodFilter } from "./dup-filter.ts";
+import { buildPacket, CMD_DATA, CMD_IPV4, CMD_NAME, HEADER, readTs, VALIDITY_MS, writeHeader } from "./packet.ts";
+import { FloodReceiver } from "./receive-flood.ts";
 import {
-  buildPacket,
-  CMD_DATA,
-  CMD_IPV4,
-  CMD_IPV6,
-  CMD_NAME,
-  HEADER,
-  readTs,
-  VALIDITY_MS,
-  writeHeader,
-} from "./packet.ts";
-import { type Route, type RouteKind, RoutingTable, type Update } from "./routing-table.ts";
+  COUNTERS,
+  type Counter,
+  type LocalResult,
+  ROUTE_HOLD_MS,
+  ROUTE_STALE_MS,
+  type RouterConfig,
+  type RouterOutput,
+} from "./router-api.ts";
+import { type Route, RoutingTable } from "./routing-table.ts";
 
+export type { Counter, LocalResult, RefusedClaim, RouterConfig, RouterOutput } from "./router-api.ts";
+export { COUNTERS, ROUTE_HOLD_MS, ROUTE_STALE_MS } from "./router-api.ts";
 export type { Route };
 
-export interface RouterOutput {
-  /** Queue `len` bytes at `b[off]` as one frame on `link`; false when the link dropped it. */
-  send(link: number, b: Uint8Array, off: number, len: number, data: boolean): boolean;
-  /** A data packet for this node: write the IP packet to the TUN device. */
-  deliver(b: Uint8Array, off: number, len: number): void;
-  /** A destination became known (install its kernel route). */
-  routeAdded(route: Route): void;
-  /** A destination's primary hop changed (informational). */
-  routeChanged(route: Route): void;
-  /** We flooded our own addresses to `links` links (informational). */
-  originated?(links: number): void;
-  /** A destination gained a backup hop (informational). */
-  routeBackup?(route: Route, link: number): void;
-  /**
-   * A destination left the table (remove its kernel route): not heard from
-   * for the validity window ("expired"), or its address may no longer be
-   * claimed ("refused": it became a link's underlay address).
-   */
-  routeRemoved(route: Route, why?: "expired" | "refused"): void;
-  /**
-   * A flood that arrived on `link` claimed an address this node refuses: it
-   * was neither installed nor forwarded. With `withdrawn`, a route held for
-   * that address was removed (`link` is the hop it came by, -1: none left).
-   */
-  refused?(link: number, claim: RefusedClaim): void;
-  /**
-   * A flood on `link` for a destination not known yet was dropped (not
-   * installed, not forwarded): the node holds its maximum ("full"), or
-   * the link is introducing new destinations faster than it may ("rate").
-   */
-  limited?(link: number, why: GateRefusal): void;
-  /** The router wants `tick` by `at` (unix ms), sooner than its last answer said. */
-  wake?(at: number): void;
-  /** A packet was dropped for its age: `offsetMs` = its timestamp minus our clock. */
-  stale?(link: number, offsetMs: number): void;
-}
-
-export interface RefusedClaim {
-  /** The claimed address, 4 or 16 bytes (a copy). */
-  ip: Uint8Array;
-  /** The node name, for a name flood (cmd 0). */
-  name: string | undefined;
-  reason: ClaimRefusal;
-  withdrawn: boolean;
-}
-
-export interface RouterConfig {
-  name: string;
-  /** Our mesh IPv6 (name-derived), 16 bytes. */
-  ipv6: Uint8Array;
-  /** Configured IPv4 addresses, 4 bytes each. */
-  ipv4: Uint8Array[];
-  /** Node name -> IPv6 (the SPECK derivation). */
-  nameToIpv6: (name: string) => Uint8Array;
-  /**
-   * The same on the name's UTF-8 bytes (default: decode, then
-   * `nameToIpv6`): a flood the router will drop is never decoded.
-   */
-  nameBytesToIpv6?: (utf8: Uint8Array) => Uint8Array;
-  hash: PacketHash;
-  /** Uniform in [0, 1). */
-  random: () => number;
-  /** Whether this node has a TUN device to deliver to. */
-  hasTun: boolean;
-  dataFilterSize?: number;
-  maxFloods?: number;
-  /**
-   * Copies bytes the router keeps (a route's newest flood, an address).
-   * Default: a fresh copy, since received bytes live in a reused link
-   * buffer. A simulator whose packets are immutable may return the same
-   * bytes to share them between thousands of routers.
-   */
-  retain?: (b: Uint8Array, off: number, len: number) => Uint8Array;
-  /** Entries of the router's own name cache (0: none). */
-  nameCacheSize?: number;
-  /**
-   * A name cache to use instead of the router's own: a simulator shares one
-   * between its thousands of routers, so they share each name's address,
-   * key and string too.
-   */
-  nameCache?: NameCache;
-  /** How long the primary may lag a newer flood's first arrival and keep its place (see RoutingTable). */
-  routeHoldMs?: number;
-  /** Silence after which a route carries no traffic (default ROUTE_STALE_MS). */
-  routeStaleMs?: number;
-  /**
-   * Which addresses floods may claim (default: the default ranges). The
-   * router adds this node's own addresses to it; the node keeps its
-   * underlay addresses in it through `addUnderlay` / `removeUnderlay`.
-   */
-  claims?: ClaimFilter;
-  /** How many destinations the node holds, and how fast a link may add them (default: DEFAULT_DESTINATION_LIMITS). */
-  destinations?: DestinationLimits;
-}
-
 const copyOut = (b: Uint8Array, off: number, len: number) => b.slice(off, off + len);
-
-export const COUNTERS = [
-  "received",
-  "tooShort",
-  "stale",
-  "duplicateFloods",
-  "duplicateData",
-  "badFloodBody",
-  "unknownCommand",
-  "floodsAccepted",
-  "floodsForwarded",
-  "floodsEchoed",
-  "floodsOriginated",
-  "dataForwarded",
-  "dataDelivered",
-  "dataFromLocal",
-  "dataNoRoute",
-  "dataBounced",
-  "loopsCut",
-  "dataShortIp",
-  "dataNotForUs",
-  "sendDropped",
-  "replayed",
-  /** Floods refused (not installed, not forwarded): outside accept_ipv4/accept_ipv6. */
-  "claimsOutside",
-  /** ... for a loopback, link-local, multicast, broadcast, unspecified or IPv4-mapped address. */
-  "claimsSpecial",
-  /** ... for one of this node's own addresses. */
-  "claimsOwn",
-  /** ... for an address one of this node's links runs over. */
-  "claimsUnderlay",
-  /** Routes removed because their address became a link's underlay address. */
-  "routesWithdrawn",
-  /** Floods for a new destination dropped: the node holds its maximum of destinations. */
-  "destinationsFull",
-  /** ... dropped: their link introduces new destinations faster than it may. */
-  "destinationsRateLimited",
-] as const;
-export type Counter = (typeof COUNTERS)[number];
 
 const ORIGINATE_MIN_MS = 5000;
 const ORIGINATE_SPREAD_MS = 5000;
 const ORIGINATE_COALESCE_MS = 500;
-/** Near-ties within this do not move a route (tuned with the simulator, see README). */
-export const ROUTE_HOLD_MS = 2;
-/**
- * A route whose origin has not flooded for this long (three of its longest
- * flood periods) carries no traffic: senders get "no route" (the node
- * answers ICMP unreachable) instead of feeding the mesh packets for a node
- * that is gone. The route itself stays for the validity window, as
- * DESIGN.md says, and works again with the origin's next flood. Chosen with
- * the simulator: without it, on 1,000 nodes, senders to a dead node were
- * still sending 5 s later (see README).
- */
-export const ROUTE_STALE_MS = 30_000;
-const utf8 = new TextDecoder("utf-8", { fatal: true });
-const lossyUtf8 = new TextDecoder("utf-8");
-const NAME_CACHE_MAX = 4096;
 
 export class Router {
   private readonly staleMs: number;
@@ -195,23 +52,19 @@ export class Router {
   private readonly ours = new Set<AddrKey>();
   private readonly floods: FloodFilter;
   private readonly data: DataFilter;
-  private readonly names: NameCache;
+  private readonly floodIn: FloodReceiver;
   private nextOriginate = 0;
   private lastOriginate = Number.NEGATIVE_INFINITY;
-  /** When we last asked to tick by (the answer of `tick`, or an earlier `wake`). */
-  private tickBy = 0;
   /** Our newest own floods, replayed to links that come up. */
   private ownFloods: Uint8Array[] = [];
   /** Where packets from TUN get their mesh header; allocated on first use (relays never need it). */
   private scratchBuf: Uint8Array | undefined;
   private readonly v6Keys = new Ipv6KeyCache();
   private readonly nameBytes: Uint8Array;
-  private readonly retain: (b: Uint8Array, off: number, len: number) => Uint8Array;
   /** Which addresses floods may claim here. */
   readonly claims: ClaimFilter;
   /** How many destinations, and how fast per link. */
   readonly gate: DestinationGate;
-  private readonly nameBytesToIpv6: (utf8: Uint8Array) => Uint8Array;
 
   constructor(
     private readonly cfg: RouterConfig,
@@ -222,16 +75,12 @@ export class Router {
     this.floods = new FloodFilter(VALIDITY_MS, cfg.maxFloods);
     this.data = new DataFilter(cfg.dataFilterSize);
     this.nameBytes = new TextEncoder().encode(cfg.name);
-    this.retain = cfg.retain ?? copyOut;
-    this.table = new RoutingTable(this.retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
+    const retain = cfg.retain ?? copyOut;
+    this.table = new RoutingTable(retain, cfg.routeHoldMs ?? ROUTE_HOLD_MS);
     this.staleMs = cfg.routeStaleMs ?? ROUTE_STALE_MS;
-    this.names = cfg.nameCache ?? new NameCache(cfg.nameCacheSize ?? NAME_CACHE_MAX);
-    this.claims = cfg.claims ?? new ClaimFilter();
-    this.gate = new DestinationGate(cfg.destinations);
-    // not UTF-8: some address no route has (such a name never makes one), so the flood is dropped
-    this.nameBytesToIpv6 = cfg.nameBytesToIpv6 ?? ((u) => cfg.nameToIpv6(lossyUtf8.decode(u)));
-    this.claims.addOwn(cfg.ipv6);
-    for (const a of cfg.ipv4) this.claims.addOwn(a);
+    this.floodIn = new FloodReceiver(cfg, out, this.table, this.floods, this.counters, this.links, retain);
+    this.claims = this.floodIn.claims;
+    this.gate = this.floodIn.gate;
   }
 
   get linkCount(): number {
@@ -290,8 +139,9 @@ export class Router {
     this.floods.expire(now);
     for (const r of this.table.settle(now)) this.out.routeChanged(r);
     for (const r of this.table.expire(now, VALIDITY_MS)) this.out.routeRemoved(r, "expired");
-    this.tickBy = Math.min(this.nextOriginate, this.table.nextSettle);
-    return this.tickBy;
+    const by = Math.min(this.nextOriginate, this.table.nextSettle);
+    this.floodIn.tickBy = by;
+    return by;
   }
 
   private originate(now: number): void {
@@ -330,134 +180,8 @@ export class Router {
     }
     const cmd = b[off + 8] as number;
     if (cmd === CMD_DATA) this.receiveData(link, b, off, len, now);
-    else if (cmd <= CMD_IPV4) this.receiveFlood(link, cmd, ts, b, off, len, now);
+    else if (cmd <= CMD_IPV4) this.floodIn.receive(link, cmd, ts, b, off, len, now);
     else this.counters.unknownCommand++;
-  }
-
-  private receiveFlood(
-    link: number,
-    cmd: number,
-    ts: number,
-    b: Uint8Array,
-    off: number,
-    len: number,
-    now: number,
-  ): void {
-    const h = this.cfg.hash(b, off, len);
-    const seen = this.floods.find(h);
-    if (seen >= 0) {
-      // Most flood arrivals are copies of one we have (one per neighbour):
-      // the filter remembers which route it was, so nothing is parsed again.
-      this.counters.duplicateFloods++;
-      const tag = this.floods.tagAt(seen);
-      if (tag >= 0) {
-        let row = this.table.rowOfTag(tag);
-        if (row < 0) {
-          // the route expired since: look it up again (a copy of a flood never creates a route)
-          const key = this.floodKey(cmd, b, off, len);
-          const r = key === undefined ? undefined : this.table.get(key);
-          row = r ? r.row : -1;
-        }
-        if (row >= 0) {
-          const u = this.table.updateRow(row, undefined, "name", undefined, ts, link, now, b, off, len);
-          if (u !== "none") this.report(u, this.table.routeAt(row), link);
-        }
-      }
-      // A second path to the origin exists through `link`; the neighbour we
-      // first heard the flood from never got it from us (we do not send a
-      // flood back where it came from), so it cannot know we are a way
-      // around it. Tell it once: that is what gives it a backup route.
-      const back = this.floods.echoTarget(seen, link);
-      if (back >= 0 && this.links.has(back) && this.sendTo(back, b, off, len, false)) this.counters.floodsEchoed++;
-      return;
-    }
-    const body = off + HEADER;
-    const bodyLen = len - HEADER;
-    let key: AddrKey | undefined;
-    let addr: Uint8Array | undefined;
-    let kind: RouteKind = "name";
-    let name: string | undefined;
-    let verdict: ClaimVerdict = "accept";
-    /** A name not cached yet: cached once its flood is accepted (a flood of refused names must not churn the cache). */
-    let newName: NameInfo | undefined;
-    if (cmd === CMD_NAME) {
-      let info = this.names.find(b, body, bodyLen);
-      if (info === undefined) {
-        // a name this link may not introduce now is dropped before it is
-        // decoded, unless its destination is known (known ones always take newer floods)
-        const refused = this.gate.admit(link, this.table.size, now, false);
-        if (refused !== undefined && !this.table.get(keyOf(this.nameBytesToIpv6(b.subarray(body, body + bodyLen))))) {
-          this.dropNew(link, refused);
-          return;
-        }
-      }
-      if (info === undefined) info = newName = this.decodeName(b, body, bodyLen);
-      if (info !== undefined) {
-        // the cached name and key: routes keep the same strings, not one
-        // more of each per flood (and equal keys compare by identity)
-        name = info.name;
-        key = info.key;
-        addr = info.ipv6;
-        verdict = this.claims.check(info.ipv6, 0, 16, key);
-      }
-    } else {
-      key = this.floodKey(cmd, b, off, len);
-      if (key === undefined) {
-        this.counters.badFloodBody++; // not 16 (IPv6) or 4 (IPv4) bytes
-        return;
-      }
-      verdict = this.claims.check(b, body, bodyLen as 4 | 16, key);
-      kind = cmd === CMD_IPV6 ? "ipv6" : "ipv4";
-      if (verdict === "accept") addr = this.retain(b, body, bodyLen);
-    }
-    if (verdict !== "accept") {
-      // remembered, so its copies die as duplicates (never echoed: no first link)
-      this.floods.add(h, now, -1);
-      this.refuse(link, verdict, addr ?? b.slice(body, off + len), name);
-      return;
-    }
-    let route: Route | undefined;
-    if (key !== undefined) {
-      route = this.table.get(key);
-      let u: Update;
-      if (route !== undefined) {
-        u = this.table.updateRow(route.row, addr, kind, name, ts, link, now, b, off, len);
-      } else {
-        const limited = this.gate.admit(link, this.table.size, now);
-        if (limited !== undefined) {
-          this.dropNew(link, limited);
-          return;
-        }
-        u = this.table.learn(key, addr, kind, name, ts, link, now, b, off, len);
-        route = this.table.get(key);
-      }
-      this.report(u, route as Route, link);
-    }
-    if (newName !== undefined) this.names.add(newName);
-    this.floods.add(h, now, link, route ? this.table.tagOf(route) : -1);
-    this.counters.floodsAccepted++;
-    for (const l of this.links) {
-      if (l !== link && this.sendTo(l, b, off, len, false)) this.counters.floodsForwarded++;
-    }
-  }
-
-  /**
-   * A flood for a new destination the gate refuses: counted and reported,
-   * not remembered as seen (a flood this link may not introduce must not
-   * push floods the filter does hold out of it), not forwarded.
-   */
-  private dropNew(link: number, why: GateRefusal): void {
-    if (why === "full") this.counters.destinationsFull++;
-    else this.counters.destinationsRateLimited++;
-    this.out.limited?.(link, why);
-  }
-
-  private refuse(link: number, reason: ClaimRefusal, ip: Uint8Array, name: string | undefined): void {
-    if (reason === "outside") this.counters.claimsOutside++;
-    else if (reason === "own") this.counters.claimsOwn++;
-    else if (reason === "underlay") this.counters.claimsUnderlay++;
-    else this.counters.claimsSpecial++;
-    this.out.refused?.(link, { ip, name, reason, withdrawn: false });
   }
 
   /**
@@ -480,54 +204,6 @@ export class Router {
   /** One user of underlay address `ip` is gone (see `addUnderlay`). */
   removeUnderlay(ip: Uint8Array): void {
     this.claims.removeUnderlay(ip);
-  }
-
-  private report(u: Update, r: Route, link: number): void {
-    if (u === "none") return;
-    if (u === "held") {
-      // the held primary must be settled on time (see RoutingTable)
-      const at = this.table.nextSettle;
-      if (at < this.tickBy) {
-        this.tickBy = at;
-        this.out.wake?.(at);
-      }
-      return;
-    }
-    if (u === "added") this.out.routeAdded(r);
-    else if (u === "changed") this.out.routeChanged(r);
-    else this.out.routeBackup?.(r, link);
-  }
-
-  /** A name flood's name, address and key (undefined: not UTF-8). */
-  /** The name at b[off, off+len): cached, or decoded and cached now. */
-  private nameInfo(b: Uint8Array, off: number, len: number): NameInfo | undefined {
-    const found = this.names.find(b, off, len);
-    if (found !== undefined) return found;
-    const info = this.decodeName(b, off, len);
-    if (info !== undefined) this.names.add(info);
-    return info;
-  }
-
-  /** The route key a flood announces (undefined: a body that announces none). */
-  private floodKey(cmd: number, b: Uint8Array, off: number, len: number): AddrKey | undefined {
-    const body = off + HEADER;
-    const bodyLen = len - HEADER;
-    if (cmd === CMD_NAME) return this.nameInfo(b, body, bodyLen)?.key;
-    const want = cmd === CMD_IPV6 ? 16 : 4;
-    return bodyLen === want ? addrKey(b, body, want) : undefined;
-  }
-
-  /** A name flood's name not in the cache: decoded, derived and cached (undefined: not UTF-8). */
-  /** The name's string, address and key (undefined: not UTF-8); not cached. */
-  private decodeName(b: Uint8Array, off: number, len: number): NameInfo | undefined {
-    let name: string;
-    try {
-      name = utf8.decode(b.subarray(off, off + len));
-    } catch {
-      return undefined; // smolmesh2 floods a name that is not UTF-8 but learns no route from it
-    }
-    const ipv6 = this.cfg.nameToIpv6(name);
-    return { name, utf8: b.slice(off, off + len), ipv6, key: keyOf(ipv6) };
   }
 
   private receiveData(link: number, b: Uint8Array, off: number, len: number, now: number): void {
@@ -674,5 +350,3 @@ export class Router {
     return "sent";
   }
 }
-
-export type LocalResult = "sent" | "no-route" | "unroutable" | "dropped";

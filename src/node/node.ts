@@ -1,49 +1,35 @@
 /**
- * A mesh node: the reactor, the router, and the links its transports make,
- * wired together. Owns every link; the router only sees link ids.
+ * A mesh node: the reactor, the router, the TUN device, DNS and the
+ * transports (transports.ts) with the links they make, wired together.
+ * The node is the router's output: it sends on links, writes to the TUN
+ * device and logs what the router reports. The router only sees link ids.
  */
-import { formatIp, formatSocketAddress } from "../addr/format.ts";
+import { formatIp } from "../addr/format.ts";
 import { nameToIpv6 } from "../addr/node-name.ts";
-import { parseIpv4, parseIpv6 } from "../addr/parse.ts";
-import { VERSION_TEXT } from "../cli/version.ts";
-import {
-  type Config,
-  type ConnectTransport,
-  type ListenTransport,
-  type ModernConnectTransport,
-  type ModernListenTransport,
-  tunName,
-  wantsTun,
-} from "../config/schema.ts";
-import { gimli } from "../crypto/gimli-wasm.ts";
+import { parseIpv4 } from "../addr/parse.ts";
+import { type Config, tunName, wantsTun } from "../config/schema.ts";
 import { sharedHeap } from "../crypto/heap.ts";
-import { linkPsk } from "../crypto/link-psk.ts";
-import { speck, speckWasm } from "../crypto/speck-wasm.ts";
-import type { LegacySuite } from "../crypto/suite.ts";
+import { speckWasm } from "../crypto/speck-wasm.ts";
 import { type LookupLine, lookup } from "../dns/lookup.ts";
 import type { GateRefusal } from "../mesh/destination-gate.ts";
 import type { PacketHash } from "../mesh/dup-filter.ts";
 import { type RefusedClaim, type Route, Router, type RouterOutput } from "../mesh/router.ts";
 import type { Platform } from "../platform/index.ts";
-import type { SocketAddress } from "../reactor/net-api.ts";
 import { Reactor } from "../reactor/reactor.ts";
-import { DetectingSession } from "../transport/codec/detect-session.ts";
-import { type KeyCandidate, LegacySession } from "../transport/codec/legacy-session.ts";
-import { ModernSession } from "../transport/codec/modern-session.ts";
-import { encodePayload, REKEY_MS } from "../transport/codec/modern-wire.ts";
-import type { LinkSession, Role } from "../transport/codec/session.ts";
-import { Connector } from "../transport/connector.ts";
-import { type Direction, Link, type LinkTiming } from "../transport/link.ts";
-import { Listener } from "../transport/listener.ts";
-import { DEFAULT_PENDING, type PendingLimits, PendingTable, sourceKey } from "../transport/pending.ts";
+import type { Connector } from "../transport/connector.ts";
+import type { Link } from "../transport/link.ts";
+import type { Listener } from "../transport/listener.ts";
+import type { PendingTable } from "../transport/pending.ts";
 import { claimFilterFor, refusalMessage, Underlay } from "./claims.ts";
-import { describeRoute, describeTransport } from "./describe.ts";
+import { describeRoute } from "./describe.ts";
 import { DnsService } from "./dns-service.ts";
 import type { Level, Logger } from "./log.ts";
 import { MeshNameBook } from "./name-book.ts";
-import { planReload, type Transport } from "./reload-plan.ts";
 import { RouteLog } from "./route-log.ts";
+import { DEFAULT_NODE_LIMITS, type NodeLimits, Transports } from "./transports.ts";
 import { TunPort } from "./tun-port.ts";
+
+export { DEFAULT_NODE_LIMITS, type NodeLimits } from "./transports.ts";
 
 export interface ResolveResult {
   suffix: string;
@@ -52,56 +38,19 @@ export interface ResolveResult {
   lines: LookupLine[];
 }
 
-/** A transport the node runs, and what it made. */
-interface Running {
-  transport: Transport;
-  session: () => LinkSession;
-  listener?: Listener;
-  connector?: Connector;
-}
-
-export interface NodeLimits extends LinkTiming {
-  /** Incoming handshakes pending at once, and from one source address (transport/pending.ts). */
-  pending: PendingLimits;
-}
-
-export const DEFAULT_NODE_LIMITS: NodeLimits = {
-  handshakeMs: 10_000,
-  idleMs: 30_000,
-  rekeyMs: REKEY_MS,
-  pending: DEFAULT_PENDING,
-};
-
-const SUITES: Record<string, LegacySuite> = { speck, gimli };
-const utf8 = new TextEncoder();
-/** "0.3 s", "7 s": a wait for a log line. */
-const seconds = (ms: number) => (ms < 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
-const randomBytes = (n: number) => crypto.getRandomValues(new Uint8Array(n));
-
 export class MeshNode implements RouterOutput {
   readonly reactor: Reactor;
   readonly router: Router;
-  readonly links = new Map<number, Link>();
-  readonly connectors: Connector[] = [];
-  readonly listeners: Listener[] = [];
-  private readonly heap = sharedHeap();
-  private nextLinkId = 1;
-  /** The OS shortfall (net.shortfall) has been logged. */
-  private shortfallTold = false;
-  private tickTimer: ReturnType<Reactor["after"]> | undefined;
-  private readonly linkOwner = new Map<number, Connector>();
-  /** Each running transport: its config and how to make a session for it (keys change on reload). */
-  private readonly running: Running[] = [];
-  /** The listener each incoming link came through. */
-  private readonly linkListener = new Map<number, Listener>();
-  private readonly psks = new Map<string, Uint8Array>();
-  private readonly routeLog: RouteLog;
+  /** Every link by id (the transports' table). */
+  readonly links: Map<number, Link>;
+  readonly connectors: Connector[];
+  readonly listeners: Listener[];
   /** Incoming links whose handshake runs, shared fairly among source addresses. */
   readonly pending: PendingTable<Link>;
-  /** Pending handshakes closed to make room for a newer connection. */
-  handshakesDisplaced = 0;
-  /** Our modern handshake payload: node name and software. */
-  private readonly payload: Uint8Array;
+  private readonly transports: Transports;
+  private readonly heap = sharedHeap();
+  private tickTimer: ReturnType<Reactor["after"]> | undefined;
+  private readonly routeLog: RouteLog;
   tun: TunPort | undefined;
   /** The DNS responder of a TUN node with `dns` enabled. */
   dns: DnsService | undefined;
@@ -117,12 +66,10 @@ export class MeshNode implements RouterOutput {
     private readonly platform: Platform,
     hash: PacketHash,
     private readonly log: Logger,
-    private readonly limits: NodeLimits = DEFAULT_NODE_LIMITS,
+    limits: NodeLimits = DEFAULT_NODE_LIMITS,
   ) {
     this.addresses = [nameToIpv6(config.node_name), ...config.ipv4_addresses.map((a) => parseIpv4(a) as Uint8Array)];
-    this.pending = new PendingTable(limits.pending);
     this.routeLog = new RouteLog(log, Date.now, (ms, fn) => this.reactor.after(ms, fn));
-    this.payload = encodePayload({ node: config.node_name, software: `smolmesh ${VERSION_TEXT}` });
     this.reactor = new Reactor(platform.poll(), {
       onError: (e) => log.error(`internal error: ${(e as Error).stack ?? e}`),
     });
@@ -151,6 +98,25 @@ export class MeshNode implements RouterOutput {
       this.router.table,
       () => this.reactor.now(),
     );
+    this.transports = new Transports(
+      config.node_name,
+      this.reactor,
+      platform.net,
+      this.heap,
+      this.router,
+      this.underlay,
+      log,
+      limits,
+    );
+    this.links = this.transports.links;
+    this.connectors = this.transports.connectors;
+    this.listeners = this.transports.listeners;
+    this.pending = this.transports.pending;
+  }
+
+  /** Pending handshakes closed to make room for a newer connection. */
+  get handshakesDisplaced(): number {
+    return this.transports.handshakesDisplaced;
   }
 
   /** Opens the TUN device and listeners (throws if one cannot open) and starts connectors. */
@@ -170,12 +136,7 @@ export class MeshNode implements RouterOutput {
       );
       this.startDns();
     }
-    for (const t of this.config.transports) {
-      if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
-    }
-    for (const t of this.config.transports) {
-      if (t.type === "legacy_tcp_connect" || t.type === "tcp_connect") this.connect(t);
-    }
+    this.transports.start(this.config.transports);
     this.tick();
   }
 
@@ -195,172 +156,10 @@ export class MeshNode implements RouterOutput {
     return this.dns;
   }
 
-  private listen(t: ListenTransport | ModernListenTransport): void {
-    const ip = parseIpv4(t.bind) ?? (parseIpv6(t.bind) as Uint8Array);
-    const rec: Running = { transport: t, session: this.sessionFor(t) };
-    const l = new Listener({ ip, port: t.port }, this.reactor, this.platform.net, {
-      accepted: (fd, peer) => {
-        this.makeRoom(peer);
-        const link = this.openLink(fd, peer, "in", rec.session());
-        this.pending.add(link, sourceKey(peer.ip));
-        this.linkListener.set(link.id, l);
-      },
-      error: (m) => this.log.limit("accept", "error", `accept on port ${t.port}: ${m}`),
-    });
-    rec.listener = l;
-    this.running.push(rec);
-    this.listeners.push(l);
-    this.underlay.listening(ip);
-    const kind = t.type === "legacy_tcp_listen" ? "legacy" : t.legacy ? "modern and legacy" : "modern";
-    this.log.info(`listening on ${l.localText} (${kind})`);
-  }
-
-  /** How a transport makes the session of each new link: its protocol, role and current keys. */
-  private sessionFor(t: Transport): () => LinkSession {
-    switch (t.type) {
-      case "legacy_tcp_connect": {
-        const candidate: KeyCandidate = { suite: SUITES[t.cipher] as LegacySuite, key: utf8.encode(t.key) };
-        return () => this.legacySession("connect", [candidate]);
-      }
-      case "tcp_connect": {
-        const psk = this.psk(t.key);
-        return () => this.modernSession("connect", [psk]);
-      }
-      default: {
-        // each key in config order, SPECK before Gimli: a legacy listener answers both generations
-        const keys = t.keys.flatMap((k) => [speck, gimli].map((suite) => ({ suite, key: utf8.encode(k) })));
-        const legacy = () => this.legacySession("listen", keys);
-        if (t.type === "legacy_tcp_listen") return legacy;
-        const psks = t.keys.map((k) => this.psk(k));
-        const modern = () => this.modernSession("listen", psks);
-        return t.legacy ? () => new DetectingSession(this.heap, modern, legacy) : modern;
-      }
-    }
-  }
-
-  private connect(t: ConnectTransport | ModernConnectTransport): void {
-    const rec: Running = { transport: t, session: this.sessionFor(t) };
-    const c: Connector = new Connector(t.host, t.port, this.reactor, this.platform.net, {
-      connected: (fd, peer) => {
-        const link = this.openLink(fd, peer, "out", rec.session());
-        this.linkOwner.set(link.id, c);
-      },
-      resolved: (addr) => this.underlay.resolved(c, addr.ip),
-      failed: (reason, retryMs) =>
-        this.log.limit(
-          `connect ${c.target} ${reason}`,
-          "warn",
-          `connect to ${c.target}: ${reason}; next try in ${seconds(retryMs)}`,
-        ),
-    });
-    rec.connector = c;
-    this.running.push(rec);
-    this.connectors.push(c);
-    c.start();
-  }
-
-  /** The modern protocol's PSK of a configured key (scrypt, once per distinct key). */
-  private psk(key: string): Uint8Array {
-    let psk = this.psks.get(key);
-    if (!psk) {
-      psk = linkPsk(key);
-      this.psks.set(key, psk);
-    }
-    return psk;
-  }
-
-  private legacySession(role: Role, candidates: KeyCandidate[]): LegacySession {
-    return new LegacySession({ role, candidates, iv: randomBytes(16), heap: this.heap });
-  }
-
-  private modernSession(role: Role, psks: Uint8Array[]): ModernSession {
-    return new ModernSession({ role, psks, payload: this.payload, random: randomBytes, heap: this.heap });
-  }
-
   private tick(): void {
     const next = this.router.tick(Date.now());
     const wait = Math.min(1000, Math.max(10, next - Date.now()));
     this.tickTimer = this.reactor.after(wait, () => this.tick());
-  }
-
-  /**
-   * A connection arrives: it always gets a place. When its address already
-   * holds its share of the pending handshakes, or the table is full, the
-   * oldest pending one (of that address, else of anyone) gives way.
-   */
-  private makeRoom(peer: SocketAddress): void {
-    const source = sourceKey(peer.ip);
-    const victim = this.pending.displaced(source);
-    if (victim) {
-      const fromSame = this.pending.countFrom(source) >= this.limits.pending.perSource;
-      this.handshakesDisplaced++;
-      victim.close(
-        fromSame
-          ? `gave way to a newer connection from the same address (${this.limits.pending.perSource} handshakes pending from it, its share)`
-          : `gave way to a newer connection (${this.limits.pending.max} handshakes pending, the most at once)`,
-      );
-    }
-  }
-
-  private openLink(fd: number, peer: SocketAddress, direction: Direction, session: LinkSession): Link {
-    const id = this.nextLinkId++;
-    this.underlay.linkOpened(id, peer.ip, this.platform.net.localAddress(fd)?.ip);
-    const shortfall = this.platform.net.shortfall();
-    if (shortfall !== undefined && !this.shortfallTold) {
-      this.shortfallTold = true;
-      this.log.warn(shortfall);
-    }
-    const text = formatSocketAddress(peer);
-    const link = new Link(
-      id,
-      direction,
-      peer,
-      text,
-      fd,
-      session,
-      this.reactor,
-      this.platform.net,
-      this.heap,
-      {
-        established: (l) => {
-          this.pending.remove(l);
-          const who = l.peerName === undefined ? "" : ` (node ${l.peerName})`;
-          this.log.info(`link ${l.id} up: ${direction === "out" ? "to" : "from"} ${text}${who}, ${l.protocol}`);
-          this.router.linkUp(l.id, Date.now());
-        },
-        packet: (l, p, len) => this.router.receive(l.id, this.heap.u8(), p, len, Date.now()),
-        closed: (l, reason, wasUp) => this.onClosed(l, reason, wasUp),
-      },
-      this.limits,
-    );
-    this.links.set(id, link);
-    return link;
-  }
-
-  private onClosed(link: Link, reason: string, wasUp: boolean): void {
-    this.links.delete(link.id);
-    this.linkListener.delete(link.id);
-    this.pending.remove(link);
-    this.underlay.linkClosed(link.id, wasUp);
-    const owner = this.linkOwner.get(link.id);
-    this.linkOwner.delete(link.id);
-    const retry = owner ? `; next try in ${seconds(owner.linkClosed(wasUp ? link.upMs : 0))}` : "";
-    if (wasUp) {
-      this.router.linkDown(link.id);
-      this.log.info(`link ${link.id} down (${link.peerText}): ${reason}${retry}`);
-    } else if (link.direction === "out") {
-      this.log.limit(
-        `handshake out ${link.peerText} ${reason}`,
-        "warn",
-        `link to ${link.peerText} failed: ${reason}${retry}`,
-      );
-    } else {
-      this.log.limit(
-        `handshake ${link.peer.ip.join(".")} ${reason}`,
-        "warn",
-        `link from ${link.peerText} refused: ${reason}`,
-      );
-    }
   }
 
   // ---- RouterOutput ----------------------------------------------------
@@ -456,22 +255,7 @@ export class MeshNode implements RouterOutput {
    * is named, not applied. The config was validated by the caller.
    */
   reconfigure(next: Config, logger: { level: Level }): { applied: string[]; restart: string[] } {
-    const applied: string[] = [];
-    const plan = planReload(this.running, this.config, next);
-    for (const rec of plan.removed) {
-      this.removeTransport(rec);
-      applied.push(`removed ${describeTransport(rec.transport)}`);
-    }
-    for (const [rec, t] of plan.changed) {
-      rec.transport = t;
-      rec.session = this.sessionFor(t);
-      applied.push(`${describeTransport(t)}: new keys or settings apply from its next handshake`);
-    }
-    for (const t of plan.added) {
-      if (t.type === "legacy_tcp_listen" || t.type === "tcp_listen") this.listen(t);
-      else this.connect(t);
-      applied.push(`added ${describeTransport(t)}`);
-    }
+    const { applied, restart } = this.transports.reload(this.config, next);
     if (next.log_level !== this.config.log_level) {
       logger.level = next.log_level;
       applied.push(`log_level ${next.log_level}`);
@@ -490,28 +274,7 @@ export class MeshNode implements RouterOutput {
             : "dns: off",
       );
     }
-    return { applied, restart: plan.restart };
-  }
-
-  private removeTransport(rec: Running): void {
-    this.running.splice(this.running.indexOf(rec), 1);
-    const why = "its transport was removed from the config";
-    if (rec.listener) {
-      const l = rec.listener;
-      l.close();
-      this.listeners.splice(this.listeners.indexOf(l), 1);
-      for (const [id, from] of [...this.linkListener]) {
-        if (from === l) this.links.get(id)?.close(why, "transport removed");
-      }
-    }
-    if (rec.connector) {
-      const c = rec.connector;
-      c.stop();
-      this.connectors.splice(this.connectors.indexOf(c), 1);
-      for (const [id, owner] of [...this.linkOwner]) {
-        if (owner === c) this.links.get(id)?.close(why, "transport removed");
-      }
-    }
+    return { applied, restart };
   }
 
   /** What the DNS responder answers (would answer, when it is off) for a name or address. */
@@ -528,9 +291,7 @@ export class MeshNode implements RouterOutput {
   /** Closes everything; the reactor loop ends. */
   stop(): void {
     this.tickTimer?.cancel();
-    for (const c of this.connectors) c.stop();
-    for (const l of this.listeners) l.close();
-    for (const link of [...this.links.values()]) link.close("node stopping", "shutting down");
+    this.transports.stop();
     this.dns?.stop();
     this.dns = undefined;
     this.tun?.close();

@@ -1,7 +1,7 @@
 /**
  * What a reload changes: the running transports matched against the new
  * config's by kind and address (a transport whose keys changed is the same
- * transport), and the fields only a restart can change. Pure: node.ts
+ * transport), and the fields only a restart can change. Pure: transports.ts
  * applies the plan.
  */
 import type { Config } from "../config/schema.ts";

@@ -5,8 +5,9 @@ import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import type { ClaimFilter } from "../../src/mesh/claim-filter.ts";
 import type { DestinationLimits, GateRefusal } from "../../src/mesh/destination-gate.ts";
 import type { PacketHash } from "../../src/mesh/dup-filter.ts";
-import { buildPacket, CMD_DATA } from "../../src/mesh/packet.ts";
+import { buildPacket, CMD_DATA, CMD_NAME } from "../../src/mesh/packet.ts";
 import { type RefusedClaim, type Route, Router, type RouterOutput } from "../../src/mesh/router.ts";
+import { utf8 } from "./vectors.ts";
 
 export interface Sent {
   link: number;
@@ -120,4 +121,18 @@ export function ipv4Packet(dst: number[], extra = 0): Uint8Array {
 
 export function dataPacket(ts: number, ip: Uint8Array): Uint8Array {
   return buildPacket(ts, CMD_DATA, ip);
+}
+
+/** A fixed "now" (unix ms) for router scenarios. */
+export const T = 1_800_000_000_000;
+
+/** A name flood (cmd 0) announcing `name`, stamped `ts`. */
+export const nameFlood = (name: string, ts = T) => buildPacket(ts, CMD_NAME, utf8(name));
+
+/** A router whose `links` came up at T, with what it sent on them taken. */
+export function withLinks(hash: PacketHash, links: number[]) {
+  const h = makeRouter(hash);
+  for (const l of links) h.router.linkUp(l, T);
+  h.out.take();
+  return h;
 }

@@ -7,7 +7,9 @@ import { cpus } from "node:os";
 import { nameToIpv6 } from "../../src/addr/node-name.ts";
 import { loadPacketHash } from "../../src/node/packet-hash.ts";
 import { Exchange, exchangeSetup } from "./exchange.ts";
-import { type FlowResults, type FlowSpec, type SimOptions, type SimStats, Simulation } from "./sim.ts";
+import type { FlowResults, FlowSpec } from "./flows.ts";
+import { type SimStats, Simulation } from "./sim.ts";
+import type { SimOptions } from "./sim-mesh.ts";
 
 export type Command =
   | { cmd: "start" }

@@ -4,18 +4,11 @@
  * failover when the busiest link fails and then when the busiest relay
  * dies, plus loop and storm detection.
  */
+import { type FlowSpec, flowRounds } from "./flows.ts";
 import { defaultWorkers, openParts, type Parts } from "./parallel.ts";
 import { seeded } from "./rng.ts";
-import {
-  buildMesh,
-  DEFAULTS,
-  type FlowSpec,
-  flowRounds,
-  type Mesh,
-  type SimOptions,
-  type SimStats,
-  type Simulation,
-} from "./sim.ts";
+import type { SimStats, Simulation } from "./sim.ts";
+import { buildMesh, DEFAULTS, type Mesh, type SimOptions } from "./sim-mesh.ts";
 
 export interface SimReport {
   nodes: number;

@@ -1,12 +1,12 @@
 /**
- * How the parallel simulator splits nodes over workers (test/sim/sim.ts
+ * How the parallel simulator splits nodes over workers (test/sim/sim-mesh.ts
  * `partition`): every node gets a worker, the work is balanced, and short
  * links stay inside a worker so that windows are longer than the shortest
  * link of the mesh.
  */
 import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { buildMesh, DEFAULTS, partition } from "../sim/sim.ts";
+import { buildMesh, DEFAULTS, partition } from "../sim/sim-mesh.ts";
 import { TOPOLOGIES } from "../sim/topology.ts";
 
 test("each node gets one of the parts, the parts' work is within 15% of even, and the cut keeps the shortest links inside", () => {
