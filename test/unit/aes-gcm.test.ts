@@ -165,3 +165,28 @@ describe.skipIf(typeof openSsl === "string")("OpenSSL's AES-256-GCM in place", (
     expect(gcmEngine()).toBe(nodeGcm);
   });
 });
+
+test("an engine that throws while it is checked is reported, not installed, and its contexts are freed", () => {
+  const freed: string[] = [];
+  const failing = (when: "keyed" | "seal"): GcmEngine => ({
+    name: `failing at ${when}`,
+    keyed(key) {
+      if (when === "keyed") throw new Error("BCryptGenerateSymmetricKey failed (NTSTATUS 0xc0000002)");
+      const ctx = nodeGcm.keyed(key);
+      return {
+        sealAt: (nonce, ad, buf, p, len) => {
+          if (len === 64) throw new Error("BCryptEncrypt failed (NTSTATUS 0xc000000d)");
+          ctx.sealAt(nonce, ad, buf, p, len);
+        },
+        openAt: (nonce, ad, buf, p, len) => ctx.openAt(nonce, ad, buf, p, len),
+        free: () => freed.push(when),
+      };
+    },
+  });
+  expect(installGcmEngine(failing("keyed"))).toBe(
+    "failing at keyed failed: BCryptGenerateSymmetricKey failed (NTSTATUS 0xc0000002)",
+  );
+  expect(installGcmEngine(failing("seal"))).toBe("failing at seal failed: BCryptEncrypt failed (NTSTATUS 0xc000000d)");
+  expect(freed).toEqual(["seal"]);
+  expect(gcmEngine()).toBe(nodeGcm);
+});
