@@ -2,11 +2,18 @@
 # Installs the Debian packages the tests, demo and benchmarks use, if missing:
 # iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv), OpenSSL 3's
 # libcrypto (modern links seal in place with it), and any extra CHECK:PACKAGE
-# arguments (CHECK is a command name or an absolute path).
+# arguments (CHECK is a command name, an absolute path, or a shared library's
+# soname such as libgnutls.so.30, looked up in the linker's cache).
 # Only as root; otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
-have() { case "$1" in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null ;; esac; }
+have() {
+  case "$1" in
+    /*) [ -x "$1" ] ;;
+    *.so.*) /sbin/ldconfig -p 2>/dev/null | grep -qF "$1 " ;;
+    *) command -v "$1" >/dev/null ;;
+  esac
+}
 have ip || need+=(iproute2)
 have ping || need+=(iputils-ping)
 have setpriv || need+=(util-linux)
