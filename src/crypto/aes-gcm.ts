@@ -129,13 +129,18 @@ export function installGcmEngine(e: GcmEngine): string | undefined {
   return problem;
 }
 
-/** Where `a` and `b` differ on known inputs, or undefined when they agree. */
+/**
+ * Where `a` and `b` differ on known inputs, or undefined when they agree.
+ * `b` is the reference; `a` failing (a system library that throws on
+ * keying or sealing) is a difference, said as such, not a throw.
+ */
 export function gcmDisagreement(a: GcmEngine, b: GcmEngine): string | undefined {
   const key = Uint8Array.from({ length: AES_KEY_LEN }, (_, i) => (i * 29 + 7) & 0xff);
-  const ctxA = a.keyed(key);
   const ctxB = b.keyed(key);
+  let ctxA: GcmContext | undefined;
   const nonce = new GcmNonce();
   try {
+    ctxA = a.keyed(key);
     for (const len of [0, 1, 15, 16, 17, 64, 1400, 1500]) {
       for (const adLen of [0, 13]) {
         for (const n of [0, 1, 0x1_0000_0001, "max"] as const) {
@@ -164,8 +169,10 @@ export function gcmDisagreement(a: GcmEngine, b: GcmEngine): string | undefined 
       }
     }
     return undefined;
+  } catch (e) {
+    return `${a.name} failed: ${(e as Error).message}`;
   } finally {
-    ctxA.free();
+    ctxA?.free();
     ctxB.free();
   }
 }

@@ -12,6 +12,7 @@ import { sdNotify } from "./linux/sd-notify.ts";
 import { TunPermissionError } from "./linux/tun.ts";
 import { LinuxTun } from "./linux/tun-device.ts";
 import { TUN_PRIVILEGE_MESSAGE, type TunDevice, type TunOptions } from "./tun-api.ts";
+import { bcryptGcm } from "./windows/bcrypt-gcm.ts";
 import { windowsNet } from "./windows/net.ts";
 import { WindowsPoll } from "./windows/poll.ts";
 import { WintunDevice, WintunPrivilegeError } from "./windows/wintun.ts";
@@ -61,7 +62,7 @@ export function currentPlatform(): Platform {
       net: windowsNet,
       openTun: openWindowsTun,
       notify: () => false,
-      gcm: () => "no in-place AES-GCM on Windows yet",
+      gcm: bcryptGcm,
     };
   }
   if (process.platform === "linux") {

@@ -5,7 +5,9 @@
  * native/wine/ is built into it (Wine 8 lacks that DLL; Windows has it).
  * Beside the executable go the test doubles of wintun.dll and of the IP
  * Helper calls (Wine's iphlpapi.dll lacks them), which smolmesh loads
- * through SMOLMESH_IPHLPAPI_DLL.
+ * through SMOLMESH_IPHLPAPI_DLL. Wine's bcrypt.dll does AES (the Windows
+ * node's modern links) through the system's GnuTLS, libgnutls30, which
+ * npm test installs.
  */
 import { existsSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,4 +87,15 @@ export function wineEnv(): Promise<WineEnv> {
     return { exe, env, dir };
   })();
   return ready;
+}
+
+/**
+ * `entry` (a path from the repository's root) compiled for Windows into
+ * the Wine environment's folder; the path of the executable.
+ */
+export async function windowsProgram(entry: string): Promise<string> {
+  const { dir } = await wineEnv();
+  const exe = join(dir, `${entry.replace(/^.*\//, "").replace(/\.ts$/, "")}.exe`);
+  await run([process.execPath, "build", "--compile", "--target=bun-windows-x64", join(ROOT, entry), "--outfile", exe]);
+  return exe;
 }

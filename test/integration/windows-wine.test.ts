@@ -5,8 +5,12 @@
  *                         loopback TCP, legacy_tcp
  *
  * The CLI prints what the Linux build prints; a Windows relay (Winsock
- * sockets and the WSAPoll reactor backend) links with a Linux node and
- * forwards floods and data both ways; and a Windows TUN node carries real
+ * sockets and the WSAPoll reactor backend) links modern with a Linux node,
+ * sealing and opening its frames with Windows CNG (bcrypt.dll, here Wine's,
+ * against OpenSSL on the Linux side), and forwards floods and data both
+ * ways; CNG's engine passes the same checks OpenSSL's does on Linux, run in
+ * a small Windows program (test/helpers/windows-ffi-check.ts); and a
+ * Windows TUN node carries real
  * IP packets through Wintun, here the test double from native/wine/, which
  * hands them to and from this test over UDP:
  *
@@ -32,8 +36,10 @@ import { ipv4Datagram, ipv6Datagram, LegacyPeer, meshIpv6, meshPacket } from "..
 import { freePort, NodeProc, waitFor } from "../helpers/node-proc.ts";
 import { nodeSuite } from "../helpers/suites.ts";
 import { loadVectors } from "../helpers/vectors.ts";
-import { WINE, type WineEnv, wineEnv } from "../helpers/wine.ts";
+import { WINE, type WineEnv, windowsProgram, wineEnv } from "../helpers/wine.ts";
 
+/** What the Windows node's modern links seal with (platform/windows/bcrypt-gcm.ts). */
+const CNG = "Windows CNG (bcrypt.dll)";
 const names = loadVectors<{ vectors: { name: string; name_len_bytes: number; ipv6: string }[] }>("name_to_ipv6.json");
 const te = new TextEncoder();
 /** A node's address as Windows prints it (RFC 5952: no leading zeros in a group). */
@@ -64,6 +70,36 @@ nodeSuite("wine", "Windows build under Wine", () => {
     const bad = await run([WINE, w.exe, "frobnicate"], { env: w.env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("Unknown command frobnicate");
+  }, 120_000);
+
+  test("Windows CNG's AES-256-GCM passes the in-place engine checks, and Winsock gets a SOCKET given as a number whole", async () => {
+    const exe = await windowsProgram("test/helpers/windows-ffi-check.ts");
+    const r = await run([WINE, exe], { env: w.env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(report).toEqual({
+      engine: CNG,
+      // the install check node uses: byte for byte node:crypto's output, wrong tags and bytes refused
+      disagreement: null,
+      // McGrew and Viega's test case 16, ciphertext then tag
+      vector16:
+        "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662" +
+        "76fc6ece0f4e1768cddf8853bb2d551b",
+      vector16Opens: true,
+      // every flipped bit refused, and no plaintext left behind by a refused frame
+      flippedBits: { tried: 544, opened: 0, leaked: 0 },
+      afterFree: "Windows CNG AES-256-GCM: context used after free",
+      // CNG's result word and mode info stay ours: nothing lands in memory the collector freed
+      strayWrites: 0,
+      // frames at odd offsets of the WebAssembly heap while it grows, as node:crypto seals them
+      heapFrames: { frames: 200, differ: 0, grew: true },
+      // SO_TYPE of a stream socket through its handle as a JS number; the
+      // handle plus 2^32 is WSAENOTSOCK, so all 64 bits reach Winsock
+      socketAsNumber: 1,
+      socketPlus2to32: -10038,
+      afterClose: -10038,
+    });
   }, 120_000);
 
   test("a Windows relay links with a Linux node (modern link) and forwards floods and data both ways", async () => {
@@ -107,6 +143,23 @@ nodeSuite("wine", "Windows build under Wine", () => {
     expect(Buffer.from(peerL.received(3)[0] as Uint8Array).equals(Buffer.from(back))).toBe(true);
     expect(win.log).toContain(`node wine-relay (${nameToIpv6Text("wine-relay")}) starting as a relay on windows`);
 
+    // frames of every size class cross the modern link both ways, CNG sealing
+    // on the Windows side and opening what OpenSSL sealed on the Linux side
+    const sizes = Array.from({ length: 60 }, (_, i) => 1 + ((i * 157) % 1300));
+    const datagram = (from: string, to: string, i: number, n: number) =>
+      meshPacket(3, ipv6Datagram(meshIpv6(from), meshIpv6(to), new Uint8Array(n).fill(i)));
+    const toW = sizes.map((n, i) => datagram("peer-l", "peer-w", i, n));
+    const toL = sizes.map((n, i) => datagram("peer-w", "peer-l", i, n));
+    for (const p of toW) peerL.send(p);
+    for (const p of toL) peerW.send(p);
+    const arrived = (peer: LegacyPeer, sent: Uint8Array[]) => {
+      const got = new Set(peer.received(3).map((p) => Buffer.from(p).toString("hex")));
+      return sent.filter((p) => got.has(Buffer.from(p).toString("hex"))).length;
+    };
+    await peerW.until(() => arrived(peerW, toW) === toW.length, 15_000, "60 packets from Linux at peer-w");
+    await peerL.until(() => arrived(peerL, toL) === toL.length, 15_000, "60 packets from Windows at peer-l");
+    expect(win.log).not.toContain("not using");
+
     // smolmesh status reaches the Windows node through its named pipe, found
     // through the node's config or named (Wine cannot list \\.\pipe\, so
     // finding the only node without either is not shown here)
@@ -118,6 +171,7 @@ nodeSuite("wine", "Windows build under Wine", () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toContain("wine-relay");
     expect(table.stdout).toContain("peer-l");
+    expect(table.stdout).toContain(`modern links' AES-GCM: ${CNG}`);
     const json = await run([WINE, w.exe, "status", "--json", "--socket", pipe], { env: w.env });
     expect(json.code).toBe(0);
     const snap = JSON.parse(json.stdout) as StatusSnapshot;
@@ -126,6 +180,12 @@ nodeSuite("wine", "Windows build under Wine", () => {
     expect(snap.node.memory.rssBytes).toBeGreaterThan(snap.node.memory.heapBytes);
     expect(snap.links.filter((l) => l.state === "up").length).toBe(2);
     expect(snap.links.filter((l) => l.protocol === "modern").map((l) => l.peerName)).toEqual(["linux-relay"]);
+    // the modern link carried the data (and the floods) both ways, sealed by CNG
+    expect(snap.node.aesGcm).toBe(CNG);
+    const modern = snap.links.find((l) => l.protocol === "modern");
+    expect(modern?.packetsIn).toBeGreaterThan(sizes.length);
+    expect(modern?.packetsOut).toBeGreaterThan(sizes.length);
+    expect((await lin.status()).node.aesGcm).toMatch(/\(libcrypto\.so\.3\)$/);
     expect(snap.routes.map((r) => r.name)).toEqual(expect.arrayContaining(["linux-relay", "peer-l", "peer-w"]));
     // a second node with the same name would answer on the same pipe: refused
     const twin = new NodeProc("win-twin", { node_name: "wine-relay", control_socket: undefined, transports: [] }, [], {

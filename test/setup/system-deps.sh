@@ -2,16 +2,22 @@
 # Installs the Debian packages the tests, demo and benchmarks use, if missing:
 # iproute2 (ip netns, veth), iputils-ping, util-linux (setpriv), OpenSSL 3's
 # libcrypto (modern links seal in place with it), and any extra CHECK:PACKAGE
-# arguments (CHECK is a command name or an absolute path).
+# arguments (CHECK is a command name, an absolute path, or a shared library's
+# soname such as libgnutls.so.30, looked up in the linker's cache).
 # Only as root; otherwise it says what is missing and the tests that need it skip.
 set -euo pipefail
 need=()
-have() { case "$1" in /*) [ -x "$1" ] ;; *) command -v "$1" >/dev/null ;; esac; }
+have() {
+  case "$1" in
+    /*) [ -x "$1" ] ;;
+    *.so.*) /sbin/ldconfig -p 2>/dev/null | grep -qF "$1 " ;;
+    *) command -v "$1" >/dev/null ;;
+  esac
+}
 have ip || need+=(iproute2)
 have ping || need+=(iputils-ping)
 have setpriv || need+=(util-linux)
-have_libcrypto() { /sbin/ldconfig -p 2>/dev/null | grep -q 'libcrypto\.so\.3 '; }
-have_libcrypto || need+=(libcrypto)
+have libcrypto.so.3 || need+=(libssl3)
 for extra in "$@"; do
   have "${extra%%:*}" || need+=("${extra##*:}")
 done
@@ -22,11 +28,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# the library's package is libssl3t64 from Debian 13 on, libssl3 before
+# libraries renamed for 64-bit time from Debian 13 on: libssl3 is libssl3t64 there
 for i in "${!need[@]}"; do
-  if [ "${need[$i]}" = libcrypto ]; then
-    if apt-cache show libssl3t64 >/dev/null 2>&1; then need[$i]=libssl3t64; else need[$i]=libssl3; fi
-  fi
+  case "${need[$i]}" in
+    lib*) if apt-cache show "${need[$i]}t64" >/dev/null 2>&1; then need[$i]="${need[$i]}t64"; fi ;;
+  esac
 done
 echo "system-deps: installing ${need[*]}" >&2
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

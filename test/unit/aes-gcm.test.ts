@@ -104,6 +104,23 @@ describe.skipIf(typeof openSsl === "string")("OpenSSL's AES-256-GCM in place", (
     expect(() => ctx.sealAt(nonce.set(9), new Uint8Array(0), sealed, 0, plain.length)).toThrow(/after free/);
   });
 
+  test("nothing is written outside the frame, even into memory the collector freed", () => {
+    // the library writes each call's output length through a pointer; if the
+    // array behind it were collected, these arrays (made right after a full
+    // collection, in the cells it freed) would be overwritten
+    const ctx = engine.keyed(new Uint8Array(32));
+    Bun.gc(true);
+    const sentinels = Array.from({ length: 20000 }, () => new Uint32Array(1).fill(0xdeadbeef));
+    const nonce = new GcmNonce();
+    const frame = new Uint8Array(1400 + TAG_LEN);
+    for (let i = 0; i < 1000; i++) {
+      ctx.sealAt(nonce.set(i), new Uint8Array(0), frame, 0, 1 + (i % 1399));
+      expect(ctx.openAt(nonce.set(i), new Uint8Array(0), frame, 0, 1 + (i % 1399))).toBe(true);
+    }
+    ctx.free();
+    expect(sentinels.filter((a) => a[0] !== 0xdeadbeef).length).toBe(0);
+  });
+
   test("a CipherState seals its data path with the installed engine and rekeys the same way on both", () => {
     const key = Uint8Array.from({ length: 32 }, (_, i) => i);
     const frames = (engine: GcmEngine) => {
@@ -177,4 +194,29 @@ describe.skipIf(typeof openSsl === "string")("OpenSSL's AES-256-GCM in place", (
     expect(installGcmEngine(broken)).toMatch(/broken and node:crypto sealed a 1400-byte frame/);
     expect(gcmEngine()).toBe(nodeGcm);
   });
+});
+
+test("an engine that throws while it is checked is reported, not installed, and its contexts are freed", () => {
+  const freed: string[] = [];
+  const failing = (when: "keyed" | "seal"): GcmEngine => ({
+    name: `failing at ${when}`,
+    keyed(key) {
+      if (when === "keyed") throw new Error("BCryptGenerateSymmetricKey failed (NTSTATUS 0xc0000002)");
+      const ctx = nodeGcm.keyed(key);
+      return {
+        sealAt: (nonce, ad, buf, p, len) => {
+          if (len === 64) throw new Error("BCryptEncrypt failed (NTSTATUS 0xc000000d)");
+          ctx.sealAt(nonce, ad, buf, p, len);
+        },
+        openAt: (nonce, ad, buf, p, len) => ctx.openAt(nonce, ad, buf, p, len),
+        free: () => freed.push(when),
+      };
+    },
+  });
+  expect(installGcmEngine(failing("keyed"))).toBe(
+    "failing at keyed failed: BCryptGenerateSymmetricKey failed (NTSTATUS 0xc0000002)",
+  );
+  expect(installGcmEngine(failing("seal"))).toBe("failing at seal failed: BCryptEncrypt failed (NTSTATUS 0xc000000d)");
+  expect(freed).toEqual(["seal"]);
+  expect(gcmEngine()).toBe(nodeGcm);
 });

@@ -51,8 +51,11 @@ export function openSslGcm(): (GcmEngine & { contexts(): number }) | string {
     lib.EVP_CIPHER_CTX_free(ctx);
     live--;
   });
+  // OpenSSL writes each call's output length here. Passed as the array itself,
+  // never as an address taken once: an array reachable only through a number
+  // is collected (OpenSSL then writes into freed memory), and the JIT moves a
+  // small array's bytes when it compiles a function that uses it.
   const outLen = new Int32Array(1);
-  const outLenAt = ptr(outLen);
   const fail = (what: string): never => {
     throw new Error(`OpenSSL AES-256-GCM: ${what} failed`);
   };
@@ -81,9 +84,9 @@ export function openSslGcm(): (GcmEngine & { contexts(): number }) | string {
       const at = ptr(buf, p);
       const tag = ptr(buf, p + len);
       if (lib.EVP_CipherInit_ex(ctx, null, null, null, nonce, 1) !== 1) fail("setting the nonce");
-      if (ad.length && lib.EVP_CipherUpdate(ctx, null, outLenAt, ad, ad.length) !== 1) fail("adding data");
-      if (len > 0 && lib.EVP_CipherUpdate(ctx, at, outLenAt, at, len) !== 1) fail("sealing");
-      if (lib.EVP_CipherFinal_ex(ctx, tag, outLenAt) !== 1) fail("finishing");
+      if (ad.length && lib.EVP_CipherUpdate(ctx, null, outLen, ad, ad.length) !== 1) fail("adding data");
+      if (len > 0 && lib.EVP_CipherUpdate(ctx, at, outLen, at, len) !== 1) fail("sealing");
+      if (lib.EVP_CipherFinal_ex(ctx, tag, outLen) !== 1) fail("finishing");
       if (lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, tag) !== 1) fail("taking the tag");
     }
 
@@ -93,10 +96,10 @@ export function openSslGcm(): (GcmEngine & { contexts(): number }) | string {
       const tag = ptr(buf, p + len);
       if (lib.EVP_CipherInit_ex(ctx, null, null, null, nonce, 0) !== 1) fail("setting the nonce");
       if (lib.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, tag) !== 1) fail("setting the tag");
-      if (ad.length && lib.EVP_CipherUpdate(ctx, null, outLenAt, ad, ad.length) !== 1) fail("adding data");
-      if (len > 0 && lib.EVP_CipherUpdate(ctx, at, outLenAt, at, len) !== 1) fail("opening");
+      if (ad.length && lib.EVP_CipherUpdate(ctx, null, outLen, ad, ad.length) !== 1) fail("adding data");
+      if (len > 0 && lib.EVP_CipherUpdate(ctx, at, outLen, at, len) !== 1) fail("opening");
       // the tag is checked last, after the bytes were decrypted in place: unverified plaintext is wiped
-      if (lib.EVP_CipherFinal_ex(ctx, tag, outLenAt) === 1) return true;
+      if (lib.EVP_CipherFinal_ex(ctx, tag, outLen) === 1) return true;
       if (len > 0) buf.fill(0, p, p + len);
       return false;
     }

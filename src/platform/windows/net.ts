@@ -50,7 +50,10 @@ const int = new Int32Array(1);
 const len = new Int32Array(1);
 const addrBuf = new Uint8Array(28);
 
-/** A SOCKET as the reactor's small integer descriptor. */
+/**
+ * A SOCKET as the reactor's small integer descriptor, which the calls below
+ * pass back to Winsock as a plain number (exact below 2^31; see ws2.ts).
+ */
 function handle(s: bigint | number, call: string): number {
   const v = BigInt(s);
   if (v === INVALID_SOCKET) throw new WsaError(call, lastError());
@@ -72,12 +75,12 @@ function setMaxRetransmit(fd: number): void {
 
 function setInt(fd: number, level: number, name: number, value: number, what: string): void {
   int[0] = value;
-  if (ws2().setsockopt(BigInt(fd), level, name, ptr(int), 4) !== 0) throw new WsaError("setsockopt", lastError(), what);
+  if (ws2().setsockopt(fd, level, name, ptr(int), 4) !== 0) throw new WsaError("setsockopt", lastError(), what);
 }
 
 function nonBlocking(fd: number): void {
   const arg = new Uint32Array([1]);
-  if (ws2().ioctlsocket(BigInt(fd), FIONBIO, ptr(arg)) !== 0) throw new WsaError("ioctlsocket(FIONBIO)", lastError());
+  if (ws2().ioctlsocket(fd, FIONBIO, ptr(arg)) !== 0) throw new WsaError("ioctlsocket(FIONBIO)", lastError());
 }
 
 function tcpSocket(v6: boolean): number {
@@ -88,7 +91,7 @@ function tcpSocket(v6: boolean): number {
 
 function nameOf(fd: number, call: "getsockname" | "getpeername"): SocketAddress | undefined {
   len[0] = addrBuf.length;
-  if (ws2()[call](BigInt(fd), ptr(addrBuf), ptr(len)) !== 0) return undefined;
+  if (ws2()[call](fd, ptr(addrBuf), ptr(len)) !== 0) return undefined;
   return decodeSockaddr(addrBuf, AF_INET6);
 }
 
@@ -103,13 +106,13 @@ export const windowsNet: NetApi = {
       setInt(fd, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
       setMaxRetransmit(fd);
       const sa = encodeSockaddr(addr, AF_INET6);
-      if (ws2().connect(BigInt(fd), ptr(sa), sa.length) !== 0) {
+      if (ws2().connect(fd, ptr(sa), sa.length) !== 0) {
         const e = lastError();
         if (!wouldBlock(e)) throw new WsaError("connect", e);
       }
       return fd;
     } catch (err) {
-      ws2().closesocket(BigInt(fd));
+      ws2().closesocket(fd);
       throw err;
     }
   },
@@ -117,7 +120,7 @@ export const windowsNet: NetApi = {
   connectError(fd) {
     int[0] = 0;
     len[0] = 4;
-    if (ws2().getsockopt(BigInt(fd), SOL_SOCKET, SO_ERROR, ptr(int), ptr(len)) !== 0) return lastError();
+    if (ws2().getsockopt(fd, SOL_SOCKET, SO_ERROR, ptr(int), ptr(len)) !== 0) return lastError();
     return int[0] as number;
   },
 
@@ -128,19 +131,18 @@ export const windowsNet: NetApi = {
       setInt(fd, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
       if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
       const sa = encodeSockaddr(addr, AF_INET6);
-      if (ws2().bind(BigInt(fd), ptr(sa), sa.length) !== 0)
-        throw new WsaError("bind", lastError(), formatSocketAddress(addr));
-      if (ws2().listen(BigInt(fd), backlog) !== 0) throw new WsaError("listen", lastError(), formatSocketAddress(addr));
+      if (ws2().bind(fd, ptr(sa), sa.length) !== 0) throw new WsaError("bind", lastError(), formatSocketAddress(addr));
+      if (ws2().listen(fd, backlog) !== 0) throw new WsaError("listen", lastError(), formatSocketAddress(addr));
       return fd;
     } catch (err) {
-      ws2().closesocket(BigInt(fd));
+      ws2().closesocket(fd);
       throw err;
     }
   },
 
   accept(fd) {
     len[0] = addrBuf.length;
-    const s = ws2().accept(BigInt(fd), ptr(addrBuf), ptr(len));
+    const s = ws2().accept(fd, ptr(addrBuf), ptr(len));
     if (BigInt(s) === INVALID_SOCKET) {
       const e = lastError();
       if (wouldBlock(e) || e === WSA.ECONNABORTED || e === WSA.ECONNRESET) return undefined;
@@ -160,7 +162,7 @@ export const windowsNet: NetApi = {
   },
 
   read(fd, buf, offset, length) {
-    const n = ws2().recv(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
+    const n = ws2().recv(fd, ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
     if (n >= 0) return n;
     const e = lastError();
     if (wouldBlock(e)) return -1;
@@ -168,7 +170,7 @@ export const windowsNet: NetApi = {
   },
 
   write(fd, buf, offset, length) {
-    const n = ws2().send(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
+    const n = ws2().send(fd, ptr(buf, offset), Math.min(length, 0x7fffffff), 0);
     if (n >= 0) return n;
     const e = lastError();
     if (wouldBlock(e)) return -1;
@@ -176,12 +178,12 @@ export const windowsNet: NetApi = {
   },
 
   shutdownWrite(fd) {
-    ws2().shutdown(BigInt(fd), SD_SEND);
+    ws2().shutdown(fd, SD_SEND);
   },
 
   close(fd) {
     udp6.delete(fd);
-    ws2().closesocket(BigInt(fd));
+    ws2().closesocket(fd);
   },
 
   bindUdp(addr) {
@@ -191,12 +193,12 @@ export const windowsNet: NetApi = {
       nonBlocking(fd);
       if (v6) setInt(fd, IPPROTO_IPV6, IPV6_V6ONLY, addr.ip.every((b) => b === 0) ? 0 : 1, "IPV6_V6ONLY");
       const sa = encodeSockaddr(addr, AF_INET6);
-      if (ws2().bind(BigInt(fd), ptr(sa), sa.length) !== 0)
+      if (ws2().bind(fd, ptr(sa), sa.length) !== 0)
         throw new WsaError("bind", lastError(), `UDP ${formatSocketAddress(addr)}`);
       if (v6) udp6.add(fd);
       return fd;
     } catch (err) {
-      ws2().closesocket(BigInt(fd));
+      ws2().closesocket(fd);
       throw err;
     }
   },
@@ -204,7 +206,7 @@ export const windowsNet: NetApi = {
   receiveFrom(fd, buf, offset, length): Datagram | undefined {
     for (;;) {
       len[0] = addrBuf.length;
-      const n = ws2().recvfrom(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(addrBuf), ptr(len));
+      const n = ws2().recvfrom(fd, ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(addrBuf), ptr(len));
       if (n >= 0) {
         const from = decodeSockaddr(addrBuf, AF_INET6);
         if (from) return { length: n, from };
@@ -218,7 +220,7 @@ export const windowsNet: NetApi = {
 
   sendTo(fd, buf, offset, length, to) {
     const sa = encodeSockaddr(udp6.has(fd) ? mapped(to) : to, AF_INET6);
-    const n = ws2().sendto(BigInt(fd), ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(sa), sa.length);
+    const n = ws2().sendto(fd, ptr(buf, offset), Math.min(length, 0x7fffffff), 0, ptr(sa), sa.length);
     if (n >= 0) return true;
     const e = lastError();
     if (UDP_DROP.includes(e)) return false;

@@ -2,7 +2,13 @@
  * ws2_32.dll through bun:ffi: the Winsock calls the Windows reactor and
  * sockets need. Loaded (and WSAStartup called) on first use. SOCKET is a
  * UINT_PTR; the reactor keeps descriptors as small integers, which Winsock
- * handles are in practice (checked where they are created).
+ * handles are in practice (checked where they are created: net.ts refuses
+ * one above 2^31 - 1). SOCKET arguments are declared u64 and given that
+ * number as it is: Bun passes a JS number to a u64 parameter as the whole
+ * 64-bit value (shown under Wine: the handle plus 2^32 is refused as
+ * WSAENOTSOCK, not truncated to the handle), and every integer up to 2^53
+ * is exact, so no BigInt is made per recv or send. Returned SOCKETs stay
+ * u64 (a BigInt): INVALID_SOCKET is 2^64 - 1, which a number cannot hold.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 
