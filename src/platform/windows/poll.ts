@@ -45,6 +45,8 @@ export class WindowsPoll implements PollBackend {
   /** Reactor slots of the event handles; their handles follow the shared event in `handles`. */
   private eventSlot: number[] = [];
   private readonly handles = new BigUint64Array(MAXIMUM_WAIT_OBJECTS);
+  /** The same event handles as numbers (kernel handles are small), so testing one makes no BigInt. */
+  private eventHandle: number[] = [];
   private shared = 0n;
   /** Reactor slots of sockets WSAEventSelect refused (closed under us): reported as errors. */
   private bad: number[] = [];
@@ -100,17 +102,21 @@ export class WindowsPoll implements PollBackend {
     }
     this.sockets = 0;
     this.eventSlot = [];
+    this.eventHandle = [];
     this.bad = [];
     for (let i = 0; i < count; i++) {
       const want = interest[i] as number;
       if (want & EVENT) {
         if (this.eventSlot.length + 1 >= MAXIMUM_WAIT_OBJECTS) throw new Error("too many event handles for one wait");
         this.handles[this.eventSlot.length + 1] = BigInt(fds[i] as number);
+        this.eventHandle.push(fds[i] as number);
         this.eventSlot.push(i);
         continue;
       }
       const at = this.sockets * SIZE;
-      this.dv.setBigUint64(at, BigInt(fds[i] as number), true);
+      // a SOCKET is 64 bits; the reactor's descriptors are below 2^31 (net.ts refuses others)
+      this.dv.setUint32(at, fds[i] as number, true);
+      this.dv.setUint32(at + 4, 0, true);
       this.dv.setInt16(at + 8, (want & READ ? POLLRDNORM : 0) | (want & WRITE ? POLLWRNORM : 0), true);
       this.dv.setInt16(at + 10, 0, true);
       this.sockSlot[this.sockets++] = i;
@@ -125,7 +131,7 @@ export class WindowsPoll implements PollBackend {
     // handle value to a new one, which is not tied to the event yet
     const w = ws2();
     for (let s = 0; s < this.sockets; s++) {
-      const sock = this.dv.getBigUint64(s * SIZE, true);
+      const sock = this.dv.getUint32(s * SIZE, true);
       // a socket that is no longer one (closed under us) is that registration's error, not the loop's
       if (w.WSAEventSelect(sock, this.shared, FD_ALL) !== 0) this.bad.push(this.sockSlot[s] as number);
     }
@@ -158,7 +164,7 @@ export class WindowsPoll implements PollBackend {
     const k32 = kernel32();
     for (let e = 0; e < this.eventSlot.length; e++) {
       if (e === skip) continue;
-      if (k32.WaitForSingleObject(this.handles[e + 1] as bigint, 0) === 0) {
+      if (k32.WaitForSingleObject(this.eventHandle[e] as number, 0) === 0) {
         ready[this.eventSlot[e] as number] = EVENT;
         n++;
       }
