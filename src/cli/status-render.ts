@@ -66,9 +66,12 @@ export function renderTable(s: StatusSnapshot, color: boolean): string {
       l.peer,
       l.peerName ?? "",
       l.direction,
-      l.keys ? `${l.protocol}, keys ${humanDuration(Math.max(l.keys.txAgeS, l.keys.rxAgeS))}` : (l.protocol ?? "?"),
+      l.protocol ?? "?",
       l.state,
       humanDuration(l.uptimeS),
+      l.keys
+        ? `${humanDuration(Math.max(l.keys.txAgeS, l.keys.rxAgeS))} old, ${l.keys.txRekeys + l.keys.rxRekeys} rekeys`
+        : "-",
       humanBytes(l.bytesIn),
       humanBytes(l.bytesOut),
       `${l.packetsIn}/${l.packetsOut}`,
