@@ -58,3 +58,24 @@ test("the node lines say where modern links' AES-GCM comes from", () => {
   );
   expect(text).toContain("modern links' AES-GCM: OpenSSL 3.0.19 (libcrypto.so.3)\n");
 });
+
+test("every table's rows have as many cells as its header", () => {
+  const route = {
+    destination: "fd00::2",
+    name: "n2",
+    dnsName: "n2.mesh",
+    kind: "name",
+    nextHop: 1,
+    nextHopPeer: "10.0.0.2:4041",
+    backups: [2],
+    floodAgeS: 3,
+  };
+  const text = renderTable({ ...snapshot, links: [...snapshot.links, legacyLink], routes: [route] }, false);
+  const tables = text.split("\n").filter((l) => l.startsWith("┌")).length;
+  expect(tables).toBe(2);
+  for (const title of [/^LINKS /, /^ROUTES /]) {
+    const [header, ...rows] = tableAfter(text, title);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) expect(row).toHaveLength((header as string[]).length);
+  }
+});
