@@ -170,8 +170,8 @@ nodeSuite("netns", "the demo", () => {
     expect(r.stdout.match(/3 packets transmitted, 3 received/g)).toHaveLength(2);
     expect(r.stdout).toMatch(/node demo-b .* smolmesh1 mtu 65000/);
     // both links are modern, named by the peer's node name
-    expect(r.stdout).toMatch(/│ demo-a +│ in +│ modern, keys [\d.]+s +│ up/);
-    expect(r.stdout).toMatch(/│ demo-c +│ in +│ modern, keys [\d.]+s +│ up/);
+    expect(r.stdout).toMatch(/│ demo-a +│ in +│ modern +│ up +│ [\d.]+s +│ [\d.]+s old, \d+ rekeys +│/);
+    expect(r.stdout).toMatch(/│ demo-c +│ in +│ modern +│ up +│ [\d.]+s +│ [\d.]+s old, \d+ rekeys +│/);
     expect(r.stdout).toContain("The mesh works.");
     expect(sh(["ip", "netns", "list"])).not.toContain("smdemo-");
   }, 60_000);
