@@ -94,13 +94,18 @@ describe("compiled executable", () => {
       [],
       { command: [bin] },
     );
-    await node.waitLog(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
-    expect(r.status).toBe(200);
-    expect(await r.text()).toMatch(
-      /^smolmesh_info\{node="compiled-metrics",version="[^"]+",aes_gcm="node:crypto"\} 1$/m,
-    );
-    expect(await node.stop()).toBe(0);
+    let code: number;
+    try {
+      await node.waitLog(/metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+      const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toMatch(
+        /^smolmesh_info\{node="compiled-metrics",version="[^"]+",aes_gcm="node:crypto"\} 1$/m,
+      );
+    } finally {
+      code = await node.stop(); // a failed expectation must not leave the relay running
+    }
+    expect(code).toBe(0);
   });
 
   test("wrong usage exits 2 without a stack trace", async () => {
