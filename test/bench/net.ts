@@ -104,7 +104,7 @@ let live: Mesh | undefined;
  * Stops the nodes as an operator would, with SIGTERM, so each removes its
  * control socket (the default one in /run/smolmesh, which a killed node
  * leaves behind), routes and interface; SIGKILL for one still running 5 s
- * later. Then deletes the namespaces.
+ * later. Then kills whatever else runs in the namespaces and deletes them.
  */
 async function teardown(mesh?: Mesh): Promise<void> {
   await Promise.all(
@@ -115,7 +115,17 @@ async function teardown(mesh?: Mesh): Promise<void> {
       await p.exited;
     }),
   );
-  for (const ns of NS) sh(["ip", "netns", "del", ns], true);
+  for (const ns of NS) {
+    // a one-shot iperf3 server nobody connected to (a run with --only ping) would outlive its namespace
+    for (const pid of sh(["ip", "netns", "pids", ns], true).split(/\s+/).filter(Boolean)) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone already
+      }
+    }
+    sh(["ip", "netns", "del", ns], true);
+  }
   if (mesh) rmSync(mesh.dir, { recursive: true, force: true });
   if (live === mesh) live = undefined;
 }
