@@ -153,7 +153,7 @@ export function gcmDisagreement(a: GcmEngine, b: GcmEngine): string | undefined 
           ctxA.sealAt(nonce.set(n), ad, bufA, 3, len);
           ctxB.sealAt(nonce.set(n), ad, bufB, 3, len);
           const what = `${len}-byte frame, ${adLen}-byte ad, nonce ${n}`;
-          if (!bytesEqual(bufA, bufB)) return `${a.name} and ${b.name} sealed a ${what} differently`;
+          if (Buffer.compare(bufA, bufB) !== 0) return `${a.name} and ${b.name} sealed a ${what} differently`;
           const tampered = bufA.slice();
           tampered[3 + len] = (tampered[3 + len] as number) ^ 1;
           if (ctxA.openAt(nonce.set(n), ad, tampered, 3, len)) return `${a.name} opened a ${what} with a wrong tag`;
@@ -162,7 +162,7 @@ export function gcmDisagreement(a: GcmEngine, b: GcmEngine): string | undefined 
             flipped[3] = (flipped[3] as number) ^ 0x80;
             if (ctxA.openAt(nonce.set(n), ad, flipped, 3, len)) return `${a.name} opened a ${what} with a wrong byte`;
           }
-          if (!ctxA.openAt(nonce.set(n), ad, bufA, 3, len) || !bytesEqual(bufA.subarray(3, 3 + len), plain)) {
+          if (!ctxA.openAt(nonce.set(n), ad, bufA, 3, len) || Buffer.compare(bufA.subarray(3, 3 + len), plain) !== 0) {
             return `${a.name} did not open a ${what} it sealed`;
           }
         }
@@ -175,10 +175,4 @@ export function gcmDisagreement(a: GcmEngine, b: GcmEngine): string | undefined 
     ctxA?.free();
     ctxB.free();
   }
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

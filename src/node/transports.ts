@@ -309,22 +309,24 @@ export class Transports {
 
   private remove(rec: Running): void {
     this.running.splice(this.running.indexOf(rec), 1);
-    const why = "its transport was removed from the config";
     if (rec.listener) {
       const l = rec.listener;
       l.close();
       this.listeners.splice(this.listeners.indexOf(l), 1);
-      for (const [id, from] of [...this.linkListener]) {
-        if (from === l) this.links.get(id)?.close(why, "transport removed");
-      }
+      this.closeLinksOf(this.linkListener, l);
     }
     if (rec.connector) {
       const c = rec.connector;
       c.stop();
       this.connectors.splice(this.connectors.indexOf(c), 1);
-      for (const [id, owner] of [...this.linkOwner]) {
-        if (owner === c) this.links.get(id)?.close(why, "transport removed");
-      }
+      this.closeLinksOf(this.linkOwner, c);
+    }
+  }
+
+  /** Closes every link `owner` made or accepted (closing removes them from `byLink`, hence the copy). */
+  private closeLinksOf<T>(byLink: Map<number, T>, owner: T): void {
+    for (const [id, o] of [...byLink]) {
+      if (o === owner) this.links.get(id)?.close("its transport was removed from the config", "transport removed");
     }
   }
 }
