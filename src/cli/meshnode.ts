@@ -5,7 +5,7 @@ import { nameToIpv6Text } from "../addr/node-name.ts";
 import { parseHostPort } from "../config/host-port.ts";
 import { parseConfig } from "../config/load.ts";
 import { type Config, controlSocketPath, LOG_LEVELS, usesModernLinks, wantsTun } from "../config/schema.ts";
-import { type GcmEngine, installGcmEngine } from "../crypto/aes-gcm.ts";
+import { installGcmEngine } from "../crypto/aes-gcm.ts";
 import { cryptoSelfTest } from "../crypto/self-test.ts";
 import { PipeControlServer, pipeIsLive } from "../node/control-pipe.ts";
 import { ControlServer, type Handler, socketIsLive } from "../node/control-server.ts";
@@ -221,12 +221,11 @@ function useNativeGcm(config: Config, platform: Platform, log: Logger): void {
   if (gcmChosen || !usesModernLinks(config)) return;
   gcmChosen = true;
   const engine = platform.gcm();
-  const problem = typeof engine === "string" ? engine : installGcmEngine(engine);
-  if (problem === undefined) {
-    log.debug(`modern links use AES-256-GCM from ${(engine as GcmEngine).name}`);
-  } else if (typeof engine === "string") {
-    log.info(`modern links use node:crypto's AES-256-GCM, which costs more CPU and memory per frame: ${problem}`);
-  } else {
-    log.warn(`not using ${engine.name} for AES-256-GCM: ${problem}; modern links use node:crypto`);
+  if (typeof engine === "string") {
+    log.info(`modern links use node:crypto's AES-256-GCM, which costs more CPU and memory per frame: ${engine}`);
+    return;
   }
+  const problem = installGcmEngine(engine);
+  if (problem === undefined) log.debug(`modern links use AES-256-GCM from ${engine.name}`);
+  else log.warn(`not using ${engine.name} for AES-256-GCM: ${problem}; modern links use node:crypto`);
 }
